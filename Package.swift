@@ -1,0 +1,105 @@
+// swift-tools-version:6.0
+// Shoal: an OpenStack-compatible cloud as one identical node binary.
+//
+// Targets follow the layers of ../shared/DESIGN.md; dependencies only point down:
+//   1. pure core        ShoalCore, ShoalMembership          (no I/O, no clock, no randomness of its own)
+//   2. ports            ShoalPorts                          (protocols the services are written against)
+//   3. adapters         ShoalZeroMQ (+ CZeroMQ), ShoalSimulation (in-memory twins)
+//   4. services         ShoalNode                           (actors carrying out core decisions)
+//   5. REST + binary    ShoalREST, shoal
+import PackageDescription
+
+let package = Package(
+    name: "Shoal",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "shoal", targets: ["shoal"]),
+        .executable(name: "shoal-bench", targets: ["ShoalBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+    ],
+    targets: [
+        // 1. Pure core.
+        .target(
+            name: "ShoalCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
+            name: "ShoalMembership",
+            dependencies: ["ShoalCore"]
+        ),
+        // 2. Ports.
+        .target(
+            name: "ShoalPorts",
+            dependencies: ["ShoalCore"]
+        ),
+        // 3. Adapters and their in-memory twins.
+        .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ"),
+        .target(
+            name: "ShoalZeroMQ",
+            dependencies: ["CZeroMQ", "ShoalCore", "ShoalPorts"]
+        ),
+        .target(
+            name: "ShoalSimulation",
+            dependencies: ["ShoalCore", "ShoalMembership", "ShoalPorts"]
+        ),
+        // 4. Services.
+        .target(
+            name: "ShoalNode",
+            dependencies: [
+                "ShoalCore", "ShoalMembership", "ShoalPorts", "ShoalZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // 5. REST and the executable.
+        .target(
+            name: "ShoalREST",
+            dependencies: [
+                "ShoalCore", "ShoalNode",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        .executableTarget(
+            name: "shoal",
+            dependencies: [
+                "ShoalCore", "ShoalNode", "ShoalREST", "ShoalZeroMQ",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "ShoalBench",
+            dependencies: [
+                "ShoalCore", "ShoalMembership", "ShoalSimulation", "ShoalZeroMQ", "ShoalPorts",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "bench/Sources/ShoalBench"
+        ),
+        .testTarget(name: "ShoalCoreTests", dependencies: ["ShoalCore"]),
+        .testTarget(name: "ShoalMembershipTests", dependencies: ["ShoalCore", "ShoalMembership"]),
+        .testTarget(name: "ShoalZeroMQTests", dependencies: ["ShoalCore", "ShoalPorts", "ShoalZeroMQ"]),
+        .testTarget(
+            name: "ShoalSimulationTests",
+            dependencies: ["ShoalCore", "ShoalMembership", "ShoalSimulation"]
+        ),
+        .testTarget(
+            name: "ShoalNodeTests",
+            dependencies: ["ShoalCore", "ShoalNode", "ShoalPorts", "ShoalSimulation", "ShoalMembership"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,2 @@
+/// The services of one Shoal node.
+public enum NodeServices {}

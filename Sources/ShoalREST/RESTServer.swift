@@ -1,0 +1,4 @@
+import Hummingbird
+
+/// The REST surface of a node.
+public enum RESTServer {}

@@ -1,0 +1,6 @@
+import ArgumentParser
+
+@main
+struct ShoalBench: AsyncParsableCommand {
+    func run() async throws {}
+}
