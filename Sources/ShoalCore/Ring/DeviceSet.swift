@@ -1,0 +1,115 @@
+import Crypto
+
+/// The set of devices the ring is computed from: a state-based CRDT, last writer wins
+/// per device, with tombstones.
+///
+/// Merge is commutative, associative and idempotent, so gossip may deliver records in any
+/// order, any number of times, and every node ends with the same set. It changes only by
+/// an explicit ``join(_:by:)`` or ``remove(_:by:)`` — never because a node stopped answering.
+public struct DeviceSet: Hashable, Sendable {
+    public private(set) var records: [DeviceID: DeviceRecord]
+
+    public init(_ records: some Sequence<DeviceRecord> = []) {
+        self.records = [:]
+        for record in records { apply(record) }
+    }
+
+    /// Devices that take partitions, sorted by id.
+    public var activeDevices: [DeviceRecord] {
+        records.values.filter(\.isActive).sorted { $0.id < $1.id }
+    }
+
+    /// All records (tombstones too), sorted by id: the canonical order for encoding.
+    public var sortedRecords: [DeviceRecord] { records.values.sorted { $0.id < $1.id } }
+
+    /// The highest Lamport counter seen: the ring version, and the base of the next write.
+    public var version: UInt64 { records.values.lazy.map(\.version.counter).max() ?? 0 }
+
+    /// Merges one record; true when it changed the set (then it is news worth gossiping).
+    @discardableResult
+    public mutating func apply(_ record: DeviceRecord) -> Bool {
+        if let current = records[record.id], !record.supersedes(current) { return false }
+        records[record.id] = record
+        return true
+    }
+
+    /// Merges another replica of the set; returns the records that were news to this one.
+    @discardableResult
+    public mutating func merge(_ other: DeviceSet) -> [DeviceRecord] {
+        var news: [DeviceRecord] = []
+        for record in other.sortedRecords where apply(record) { news.append(record) }
+        return news
+    }
+
+    public func merged(with other: DeviceSet) -> DeviceSet {
+        var copy = self
+        copy.merge(other)
+        return copy
+    }
+
+    /// Adds (or re-adds, or updates) a device on behalf of `writer`, stamped after
+    /// everything this replica has seen. Returns the record written, to be gossiped.
+    @discardableResult
+    public mutating func join(_ device: DeviceSpec, by writer: NodeID) -> DeviceRecord {
+        let record = DeviceRecord(
+            id: device.id, node: device.node, zone: device.zone, address: device.address,
+            weight: device.weight, version: DeviceVersion(counter: version + 1, writer: writer)
+        )
+        apply(record)
+        return record
+    }
+
+    /// Tombstones a device; nil when it is unknown or already removed.
+    @discardableResult
+    public mutating func remove(_ id: DeviceID, by writer: NodeID) -> DeviceRecord? {
+        guard let current = records[id], current.isActive else { return nil }
+        let tombstone = current.removed(at: DeviceVersion(counter: version + 1, writer: writer))
+        apply(tombstone)
+        return tombstone
+    }
+
+    /// Tombstones every active device of `node`; returns the tombstones written.
+    @discardableResult
+    public mutating func removeNode(_ node: NodeID, by writer: NodeID) -> [DeviceRecord] {
+        let ids = records.values.filter { $0.node == node && $0.isActive }.map(\.id).sorted()
+        return ids.compactMap { remove($0, by: writer) }
+    }
+
+    /// Nodes with at least one active device: the cluster's members by explicit join.
+    public var activeNodes: Set<NodeID> { Set(records.values.lazy.filter(\.isActive).map(\.node)) }
+
+    /// SHA-256 of the canonical encoding: equal digests mean equal sets.
+    public var digest: [UInt8] { Array(SHA256.hash(data: wireBytes())) }
+}
+
+/// What a node asks for when it joins a device: everything but the version.
+public struct DeviceSpec: Hashable, Sendable, Codable {
+    public let id: DeviceID
+    public let node: NodeID
+    public let zone: String
+    public let address: ClusterAddress
+    public let weight: Double
+
+    public init(id: DeviceID, node: NodeID, zone: String, address: ClusterAddress, weight: Double = 1) {
+        self.id = id
+        self.node = node
+        self.zone = zone
+        self.address = address
+        self.weight = weight
+    }
+}
+
+extension DeviceSet: WireCodable {
+    public func encode(into writer: inout ByteWriter) {
+        let sorted = sortedRecords
+        writer.writeVarint(sorted.count)
+        for record in sorted { record.encode(into: &writer) }
+    }
+
+    public init(from reader: inout ByteReader) throws(WireError) {
+        let count = try reader.readItemCount(field: "device count", minimumItemBytes: 16, limit: 1 << 20)
+        var set = DeviceSet()
+        for _ in 0..<count { set.apply(try DeviceRecord(from: &reader)) }
+        self = set
+    }
+}
