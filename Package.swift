@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // 1. Pure core.
@@ -75,6 +76,8 @@ let package = Package(
             dependencies: [
                 "ShoalCore", "ShoalNode", "ShoalREST", "ShoalZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -95,6 +98,15 @@ let package = Package(
         .testTarget(
             name: "ShoalSimulationTests",
             dependencies: ["ShoalCore", "ShoalMembership", "ShoalSimulation"]
+        ),
+        .testTarget(
+            name: "ShoalRESTTests",
+            dependencies: [
+                "ShoalNode", "ShoalREST",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
         ),
         .testTarget(
             name: "ShoalNodeTests",

@@ -1,0 +1,95 @@
+/// Requests on the cluster's control channel: what a joining node asks its seed, and
+/// what `shoal remove` asks a running node. Only holders of the cluster secret can reach
+/// this channel (the transport is encrypted and authenticated with keys from it).
+public enum ControlRequest: Hashable, Sendable {
+    /// "Which cluster is this?" — asked by a new node before it joins.
+    case clusterInfo
+    /// Remove a node's devices from the ring and the node from membership.
+    case removeNode(NodeID)
+}
+
+/// Answers to ``ControlRequest``.
+public enum ControlResponse: Hashable, Sendable {
+    case clusterInfo(ClusterInfo)
+    /// The node was removed; `devices` tombstones were written.
+    case removed(node: NodeID, devices: Int)
+    /// The request could not be carried out; `reason` is for humans.
+    case refused(reason: String)
+}
+
+/// What a seed tells a joining node about the cluster.
+public struct ClusterInfo: Hashable, Sendable {
+    public let ring: RingParameters
+    public let secretFingerprint: String
+    /// The node that answered.
+    public let node: NodeID
+
+    public init(ring: RingParameters, secretFingerprint: String, node: NodeID) {
+        self.ring = ring
+        self.secretFingerprint = secretFingerprint
+        self.node = node
+    }
+}
+
+extension ControlRequest: WireCodable {
+    public func encode(into writer: inout ByteWriter) {
+        writer.write(UInt8(1))  // format version
+        switch self {
+        case .clusterInfo:
+            writer.write(UInt8(1))
+        case .removeNode(let node):
+            writer.write(UInt8(2))
+            node.encode(into: &writer)
+        }
+    }
+
+    public init(from reader: inout ByteReader) throws(WireError) {
+        let version = try reader.readUInt8()
+        guard version == 1 else { throw .unsupportedVersion(version) }
+        let tag = try reader.readUInt8()
+        switch tag {
+        case 1: self = .clusterInfo
+        case 2: self = .removeNode(try NodeID(from: &reader))
+        default: throw .unknownTag(field: "control request", value: UInt64(tag))
+        }
+    }
+}
+
+extension ControlResponse: WireCodable {
+    public func encode(into writer: inout ByteWriter) {
+        writer.write(UInt8(1))
+        switch self {
+        case .clusterInfo(let info):
+            writer.write(UInt8(1))
+            info.ring.encode(into: &writer)
+            writer.writeString(info.secretFingerprint)
+            info.node.encode(into: &writer)
+        case .removed(let node, let devices):
+            writer.write(UInt8(2))
+            node.encode(into: &writer)
+            writer.writeVarint(devices)
+        case .refused(let reason):
+            writer.write(UInt8(3))
+            writer.writeString(reason)
+        }
+    }
+
+    public init(from reader: inout ByteReader) throws(WireError) {
+        let version = try reader.readUInt8()
+        guard version == 1 else { throw .unsupportedVersion(version) }
+        let tag = try reader.readUInt8()
+        switch tag {
+        case 1:
+            let ring = try RingParameters(from: &reader)
+            let fingerprint = try reader.readString(field: "fingerprint", limit: 64)
+            self = .clusterInfo(ClusterInfo(ring: ring, secretFingerprint: fingerprint, node: try NodeID(from: &reader)))
+        case 2:
+            let node = try NodeID(from: &reader)
+            self = .removed(node: node, devices: try reader.readCount(field: "devices", limit: 1 << 20))
+        case 3:
+            self = .refused(reason: try reader.readString(field: "reason", limit: 4096))
+        default:
+            throw .unknownTag(field: "control response", value: UInt64(tag))
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import ShoalCore
+
+/// Everything `shoal start` needs to know, resolved from flags, environment and a config
+/// file (in that order of precedence) over the embedded defaults.
+///
+/// Every option has one key; the flag is `--key` (dashes), the environment variable is
+/// `SHOAL_KEY` (upper case, underscores), the config file line is `key = value`.
+public struct NodeOptions: Sendable, Equatable {
+    public var name: NodeID?
+    public var dataDirectory: String = "./shoal-data"
+    public var restAddress = ClusterAddress(host: "127.0.0.1", port: 8080)
+    public var bindAddress = ClusterAddress(host: "127.0.0.1", port: 7000)
+    /// The cluster address peers use; defaults to ``bindAddress``.
+    public var advertiseAddress: ClusterAddress?
+    public var zone: String = "z1"
+    public var weight: Double = 1
+    public var join: [ClusterAddress] = []
+    public var secretFile: String?
+    /// The secret's text, when given through the environment.
+    public var secretText: String?
+    public var ring = RingParameters.default
+    public var logLevel: String = "info"
+    public var logFormat: LogFormat = .text
+
+    public enum LogFormat: String, Sendable, CaseIterable {
+        case text
+        case json
+    }
+
+    public init() {}
+
+    public var clusterAddress: ClusterAddress { advertiseAddress ?? bindAddress }
+
+    /// Every key the resolver understands, with what it is for (for `--help` and docs).
+    public static let keys: [(key: String, help: String)] = [
+        ("name", "node id (default: generated once and kept in the data folder)"),
+        ("data_dir", "data folder (default ./shoal-data)"),
+        ("rest", "REST listen address host:port (default 127.0.0.1:8080)"),
+        ("bind", "cluster (ZeroMQ) listen address host:port (default 127.0.0.1:7000)"),
+        ("advertise", "cluster address peers should use (default: bind)"),
+        ("zone", "failure zone of this node's devices (default z1)"),
+        ("weight", "relative capacity of this node's device (default 1)"),
+        ("join", "comma-separated host:port of nodes to join"),
+        ("secret_file", "file holding the cluster secret (default: <data_dir>/cluster.secret)"),
+        ("cluster_secret", "the cluster secret itself (environment only: SHOAL_CLUSTER_SECRET)"),
+        ("part_power", "ring partition power for a new cluster (default 16)"),
+        ("replicas", "replica count for a new cluster (default 3)"),
+        ("log_level", "trace, debug, info, notice, warning, error, critical (default info)"),
+        ("log_format", "text or json (default text)"),
+    ]
+}
+
+/// An option that could not be used, named as the user wrote it.
+public struct OptionError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let key: String
+    public let value: String
+    public let reason: String
+    public var description: String { "\(key)=\(value): \(reason)" }
+}
+
+/// Looks options up by precedence: flags, then environment, then the config file.
+public struct OptionSources: Sendable {
+    public var flags: [String: String]
+    public var environment: [String: String]
+    public var file: ConfigFile?
+
+    public init(flags: [String: String], environment: [String: String], file: ConfigFile?) {
+        self.flags = flags
+        self.environment = environment
+        self.file = file
+    }
+
+    public func value(_ key: String) -> String? {
+        if let flag = flags[key] { return flag }
+        if let env = environment["SHOAL_" + key.uppercased()], !env.isEmpty { return env }
+        return file?[key] ?? file?["node.\(key)"]
+    }
+
+    /// Resolves every option, failing on the first that does not parse.
+    public func resolve() throws(OptionError) -> NodeOptions {
+        var options = NodeOptions()
+        if let raw = value("name") {
+            guard let id = NodeID(raw) else { throw OptionError(key: "name", value: raw, reason: "1-64 of A-Z a-z 0-9 . _ -") }
+            options.name = id
+        }
+        if let raw = value("data_dir") { options.dataDirectory = raw }
+        if let raw = value("rest") { options.restAddress = try address("rest", raw) }
+        if let raw = value("bind") { options.bindAddress = try address("bind", raw) }
+        if let raw = value("advertise") { options.advertiseAddress = try address("advertise", raw) }
+        if let raw = value("zone") {
+            guard !raw.isEmpty, raw.utf8.count <= 64 else { throw OptionError(key: "zone", value: raw, reason: "1-64 characters") }
+            options.zone = raw
+        }
+        if let raw = value("weight") {
+            guard let weight = Double(raw), weight.isFinite, weight >= 0 else {
+                throw OptionError(key: "weight", value: raw, reason: "a number ≥ 0")
+            }
+            options.weight = weight
+        }
+        if let raw = value("join") {
+            options.join = try raw.split(separator: ",").map { part throws(OptionError) in
+                try address("join", String(part).trimmingWhitespace())
+            }
+        }
+        options.secretFile = value("secret_file")
+        options.secretText = environment["SHOAL_CLUSTER_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
+        let partPower = try integer("part_power", default: options.ring.partPower)
+        let replicas = try integer("replicas", default: options.ring.replicas)
+        guard let ring = RingParameters(partPower: partPower, replicas: replicas) else {
+            throw OptionError(key: "part_power/replicas", value: "\(partPower)/\(replicas)",
+                              reason: "part power \(RingParameters.partPowerRange), replicas \(RingParameters.replicaRange)")
+        }
+        options.ring = ring
+        if let raw = value("log_level") {
+            let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+            guard levels.contains(raw) else { throw OptionError(key: "log_level", value: raw, reason: levels.joined(separator: ", ")) }
+            options.logLevel = raw
+        }
+        if let raw = value("log_format") {
+            guard let format = NodeOptions.LogFormat(rawValue: raw) else {
+                throw OptionError(key: "log_format", value: raw, reason: "text or json")
+            }
+            options.logFormat = format
+        }
+        return options
+    }
+
+    private func address(_ key: String, _ raw: String) throws(OptionError) -> ClusterAddress {
+        guard let address = ClusterAddress(raw) else { throw OptionError(key: key, value: raw, reason: "expected host:port") }
+        return address
+    }
+
+    private func integer(_ key: String, default fallback: Int) throws(OptionError) -> Int {
+        guard let raw = value(key) else { return fallback }
+        guard let number = Int(raw) else { throw OptionError(key: key, value: raw, reason: "expected a whole number") }
+        return number
+    }
+}

@@ -1,0 +1,20 @@
+import Metrics
+import ShoalMembership
+
+/// The membership service's figures on `/metrics`.
+struct MembershipMetrics: Sendable {
+    let sent = Counter(label: "shoal_membership_messages_sent_total")
+    let received = Counter(label: "shoal_membership_messages_received_total")
+    let sendFailures = Counter(label: "shoal_membership_send_failures_total")
+    let decodeFailures = Counter(label: "shoal_membership_decode_failures_total")
+    let ringVersion = Gauge(label: "shoal_ring_version")
+    let localHealth = Gauge(label: "shoal_membership_local_health")
+    let members: [SWIM.Status: Gauge] = Dictionary(uniqueKeysWithValues: SWIM.Status.allCases.map {
+        ($0, Gauge(label: "shoal_membership_members", dimensions: [("status", $0.description)]))
+    })
+
+    func observe(_ instance: SWIM.Instance) {
+        for (status, gauge) in members { gauge.record(Int64(instance.count(of: status))) }
+        localHealth.record(Int64(instance.localHealth))
+    }
+}

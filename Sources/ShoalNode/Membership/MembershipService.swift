@@ -1,0 +1,219 @@
+import Logging
+import Metrics
+import ServiceLifecycle
+import ShoalCore
+import ShoalMembership
+import ShoalPorts
+
+/// The shell around the pure ``SWIM/Instance``: feeds it time and messages, carries out
+/// its directives over the cluster transport, recomputes the ring when the device set
+/// changes, and answers status questions.
+///
+/// It is a `Service` in the node's service group; the transport calls it for every
+/// message on the membership channel.
+public actor MembershipService: Service, TransportHandler, ClusterStatusProvider {
+    public struct Configuration: Sendable {
+        public var node: NodeID
+        public var meta: SWIM.MemberMeta
+        public var settings: SWIM.Settings
+        public var ring: RingParameters
+        public var secretFingerprint: String
+        /// Addresses to join through (flags and the peers remembered from the last run).
+        public var seeds: [ClusterAddress]
+        /// The devices this node serves; joined to the device set once the node knows the cluster.
+        public var devices: [DeviceSpec]
+        /// Seed of the instance's random generator (from the system in production).
+        public var randomSeed: UInt64
+
+        public init(node: NodeID, meta: SWIM.MemberMeta, settings: SWIM.Settings, ring: RingParameters,
+                    secretFingerprint: String, seeds: [ClusterAddress], devices: [DeviceSpec], randomSeed: UInt64) {
+            self.node = node
+            self.meta = meta
+            self.settings = settings
+            self.ring = ring
+            self.secretFingerprint = secretFingerprint
+            self.seeds = seeds
+            self.devices = devices
+            self.randomSeed = randomSeed
+        }
+    }
+
+    /// The longest the loop sleeps before looking at the instance's deadlines again.
+    static let tickGranularity: Duration = .milliseconds(50)
+
+    private var instance: SWIM.Instance
+    private let configuration: Configuration
+    private let transport: any ClusterTransport
+    private let dataDirectory: DataDirectory?
+    private let logger: Logger
+    private let clock = ContinuousClock()
+    private let origin: ContinuousClock.Instant
+    private var pendingDevices: [DeviceSpec]
+    private var lastSavedPeers: [ClusterAddress] = []
+    public private(set) var ring: Ring
+    private var ringCounts: [DeviceID: Int]
+    private let metrics = MembershipMetrics()
+
+    public init(configuration: Configuration, transport: any ClusterTransport, dataDirectory: DataDirectory?, logger: Logger) {
+        self.configuration = configuration
+        self.transport = transport
+        self.dataDirectory = dataDirectory
+        self.logger = logger
+        origin = clock.now
+        let deviceSet = dataDirectory?.loadDeviceSet() ?? DeviceSet()
+        instance = SWIM.Instance(
+            myself: configuration.node, meta: configuration.meta, settings: configuration.settings,
+            random: SeededRandom(seed: configuration.randomSeed), deviceSet: deviceSet, now: .zero)
+        ring = Ring(deviceSet: deviceSet, parameters: configuration.ring)
+        ringCounts = ring.assignmentCounts()
+        pendingDevices = configuration.devices.filter { spec in
+            guard let current = deviceSet.records[spec.id], current.isActive else { return true }
+            return current.node != spec.node || current.zone != spec.zone || current.address != spec.address || current.weight != spec.weight
+        }
+    }
+
+    private var now: Duration { clock.now - origin }
+
+    /// Runs the protocol until the service group shuts down.
+    public func run() async throws {
+        await transport.register(self, for: .membership)
+        let seeds = configuration.seeds.filter { $0 != configuration.meta.clusterAddress }
+        logger.info("membership starting", metadata: [
+            "node": "\(configuration.node)", "seeds": "\(seeds.map(\.description))", "ring": "\(ring.version)/\(ring.checksum.prefix(12))",
+        ])
+        await perform(instance.join(seeds: seeds, now: now))
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await self.step()
+                let wait = min(max(self.instance.nextDeadline - self.now, .milliseconds(1)), Self.tickGranularity)
+                try? await Task.sleep(for: wait)
+            }
+        }
+        logger.info("membership stopped")
+    }
+
+    private func step() async {
+        await perform(joinDevicesWhenReady())
+        if instance.nextDeadline <= now { await perform(instance.onTick(now: now)) }
+        metrics.observe(instance)
+    }
+
+    /// A new node adds its devices once it has heard from the cluster, so their versions
+    /// come after everything the cluster has written (the ring version then moves forward).
+    private func joinDevicesWhenReady() -> [SWIM.Directive] {
+        guard !pendingDevices.isEmpty else { return [] }
+        let alone = configuration.seeds.filter { $0 != configuration.meta.clusterAddress }.isEmpty
+        guard alone || instance.aliveCount > 1 else { return [] }
+        let devices = pendingDevices
+        pendingDevices = []
+        logger.info("joining devices", metadata: ["devices": "\(devices.map(\.id.rawValue))"])
+        return instance.joinDevices(devices, now: now)
+    }
+
+    // MARK: Transport
+
+    public func receive(oneway payload: [UInt8], on channel: Envelope.Channel) async {
+        let message: SWIM.Message
+        do { message = try SWIM.Message(wireBytes: payload) } catch {
+            metrics.decodeFailures.increment()
+            logger.debug("dropped malformed membership message", metadata: ["error": "\(error)"])
+            return
+        }
+        metrics.received.increment()
+        await perform(instance.onMessage(message, from: message.senderAddress, now: now))
+    }
+
+    public func respond(to request: TransportRequest) async -> TransportResponse {
+        TransportResponse(status: .badRequest)
+    }
+
+    // MARK: Directives
+
+    private func perform(_ directives: [SWIM.Directive]) async {
+        var deviceSetChanged = false
+        var membersChanged = false
+        for directive in directives {
+            switch directive {
+            case .send(let message, let address):
+                let sent = await transport.send(message.wireBytes(), on: .membership, to: address)
+                (sent ? metrics.sent : metrics.sendFailures).increment()
+            case .memberChanged(let change):
+                membersChanged = true
+                log(change)
+            case .deviceSetChanged:
+                deviceSetChanged = true
+            }
+        }
+        if deviceSetChanged { recomputeRing() }
+        if membersChanged { rememberPeers() }
+    }
+
+    private func log(_ change: SWIM.MemberChange) {
+        let member = change.member
+        guard member.node != configuration.node || member.status != .alive else { return }
+        let level: Logger.Level = member.status == .alive ? .info : .notice
+        logger.log(level: level, "member \(member.status)", metadata: [
+            "member": "\(member.node)", "previous": "\(change.previousStatus.map(\.description) ?? "new")",
+            "incarnation": "\(member.incarnation)", "address": "\(member.meta.clusterAddress)",
+        ])
+    }
+
+    private func recomputeRing() {
+        let previous = ring
+        ring = Ring(deviceSet: instance.deviceSet, parameters: configuration.ring)
+        ringCounts = ring.assignmentCounts()
+        guard ring.checksum != previous.checksum else { return }
+        logger.notice("ring changed", metadata: [
+            "version": "\(ring.version)", "checksum": "\(ring.checksum.prefix(16))", "devices": "\(ring.devices.count)",
+        ])
+        metrics.ringVersion.record(Int64(ring.version))
+        do { try dataDirectory?.save(instance.deviceSet) } catch {
+            logger.error("cannot save the device set", metadata: ["error": "\(error)"])
+        }
+        if instance.hasLeft { logger.warning("this node was removed from the cluster") }
+    }
+
+    /// Keeps the addresses of live members on disk, so a restart can rejoin with no flags.
+    private func rememberPeers() {
+        let peers = instance.members.filter { $0.node != configuration.node && $0.status == .alive }
+            .map(\.meta.clusterAddress).sorted()
+        guard !peers.isEmpty, peers != lastSavedPeers else { return }
+        lastSavedPeers = peers
+        try? dataDirectory?.savePeers(peers)
+    }
+
+    // MARK: Administration and views
+
+    /// Removes `node` from the ring and membership; returns how many devices it had.
+    public func removeNode(_ node: NodeID) async -> Int {
+        let devices = instance.deviceSet.records.values.filter { $0.node == node && $0.isActive }.count
+        guard devices > 0 else { return 0 }
+        await perform(instance.removeNode(node, now: now))
+        return devices
+    }
+
+    /// Members as this node sees them.
+    public var members: [SWIM.Member] { instance.members }
+
+    public func clusterStatus() -> ClusterStatus {
+        let totalWeight = ring.devices.reduce(0) { $0 + $1.weight }
+        let slots = Double(ring.replicaCount * ring.partitionCount)
+        let devices = ring.devices.map { device in
+            let count = ringCounts[device.id] ?? 0
+            let share = totalWeight > 0 ? slots * device.weight / totalWeight : 0
+            return ClusterStatus.Device(
+                id: device.id.rawValue, node: device.node.rawValue, zone: device.zone, weight: device.weight,
+                partitions: count, balancePercent: share > 0 ? (Double(count) / share * 1000).rounded() / 10 : 0)
+        }
+        let members = instance.members.map { member in
+            ClusterStatus.Member(
+                id: member.node.rawValue, status: member.status.description, incarnation: member.incarnation,
+                zone: member.meta.zone, clusterAddress: member.meta.clusterAddress.description,
+                restURL: member.meta.restURL, resources: member.meta.resources)
+        }
+        return ClusterStatus(
+            node: configuration.node.rawValue, secretFingerprint: configuration.secretFingerprint, members: members,
+            ring: .init(version: ring.version, checksum: ring.checksum, partPower: ring.parameters.partPower,
+                        replicas: ring.parameters.replicas, devices: devices))
+    }
+}

@@ -1,2 +1,0 @@
-/// The services of one Shoal node.
-public enum NodeServices {}

@@ -1,0 +1,98 @@
+/// The cluster as one node sees it: members, the ring and device balance. Served as JSON
+/// at `/cluster` and rendered by `shoal status`; built by the membership service.
+public struct ClusterStatus: Codable, Sendable, Equatable {
+    public struct Member: Codable, Sendable, Equatable {
+        public var id: String
+        public var status: String
+        public var incarnation: UInt64
+        public var zone: String
+        public var clusterAddress: String
+        public var restURL: String
+        public var resources: [String: Int64]
+
+        public init(id: String, status: String, incarnation: UInt64, zone: String, clusterAddress: String,
+                    restURL: String, resources: [String: Int64]) {
+            self.id = id
+            self.status = status
+            self.incarnation = incarnation
+            self.zone = zone
+            self.clusterAddress = clusterAddress
+            self.restURL = restURL
+            self.resources = resources
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, status, incarnation, zone, resources
+            case clusterAddress = "cluster_address"
+            case restURL = "rest_url"
+        }
+    }
+
+    public struct Device: Codable, Sendable, Equatable {
+        public var id: String
+        public var node: String
+        public var zone: String
+        public var weight: Double
+        public var partitions: Int
+        /// Partition-replicas held versus the weighted share, in percent (100 = exact share).
+        public var balancePercent: Double
+
+        public init(id: String, node: String, zone: String, weight: Double, partitions: Int, balancePercent: Double) {
+            self.id = id
+            self.node = node
+            self.zone = zone
+            self.weight = weight
+            self.partitions = partitions
+            self.balancePercent = balancePercent
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, node, zone, weight, partitions
+            case balancePercent = "balance_percent"
+        }
+    }
+
+    public struct RingSummary: Codable, Sendable, Equatable {
+        public var version: UInt64
+        public var checksum: String
+        public var partPower: Int
+        public var replicas: Int
+        public var devices: [Device]
+
+        public init(version: UInt64, checksum: String, partPower: Int, replicas: Int, devices: [Device]) {
+            self.version = version
+            self.checksum = checksum
+            self.partPower = partPower
+            self.replicas = replicas
+            self.devices = devices
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case version, checksum, replicas, devices
+            case partPower = "part_power"
+        }
+    }
+
+    /// The node that answered.
+    public var node: String
+    public var secretFingerprint: String
+    public var members: [Member]
+    public var ring: RingSummary
+
+    public init(node: String, secretFingerprint: String, members: [Member], ring: RingSummary) {
+        self.node = node
+        self.secretFingerprint = secretFingerprint
+        self.members = members
+        self.ring = ring
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case node, members, ring
+        case secretFingerprint = "secret_fingerprint"
+    }
+}
+
+/// Where the REST layer gets the cluster's status from (the membership service).
+public protocol ClusterStatusProvider: Sendable {
+    func clusterStatus() async -> ClusterStatus
+}

@@ -1,0 +1,39 @@
+/// Renders a ``ClusterStatus`` as the plain-text tables `shoal status` prints.
+public enum StatusTable {
+    public static func render(_ status: ClusterStatus) -> String {
+        var out = "Cluster as seen by \(status.node) (secret \(status.secretFingerprint))\n\n"
+        let members = status.members.sorted { $0.id < $1.id }
+        let alive = members.filter { $0.status == "alive" }.count
+        out += "Members: \(members.count) (\(alive) alive)\n"
+        out += table(
+            header: ["NODE", "STATUS", "INC", "ZONE", "CLUSTER", "REST"],
+            rows: members.map { [$0.id, $0.status, String($0.incarnation), $0.zone, $0.clusterAddress, $0.restURL] }
+        )
+        let ring = status.ring
+        out += "\nRing: version \(ring.version), checksum \(ring.checksum.prefix(16))…, "
+        out += "2^\(ring.partPower) partitions × \(ring.replicas) replicas\n"
+        out += table(
+            header: ["DEVICE", "NODE", "ZONE", "WEIGHT", "PARTITIONS", "BALANCE"],
+            rows: ring.devices.map {
+                [$0.id, $0.node, $0.zone, format($0.weight), String($0.partitions), format($0.balancePercent) + "%"]
+            }
+        )
+        return out
+    }
+
+    /// Left-aligned columns two spaces apart.
+    public static func table(header: [String], rows: [[String]]) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        return all.map { row in
+            row.enumerated().map { column, cell in
+                column == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[column] - cell.count)
+            }.joined(separator: "  ")
+        }.joined(separator: "\n") + "\n"
+    }
+
+    static func format(_ value: Double) -> String {
+        let rounded = (value * 100).rounded() / 100
+        return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Hummingbird
+import ShoalNode
+import Prometheus
+
+/// What the REST layer needs from the node to answer its own routes.
+public struct RESTContext: Sendable {
+    public let status: any ClusterStatusProvider
+    public let metrics: PrometheusCollectorRegistry
+    /// `/info` sections, keyed as OpenStack Swift keys them (`swift`, `slo`, `tempurl`, ...).
+    public let capabilities: [String: JSONValue]
+
+    public init(status: any ClusterStatusProvider, metrics: PrometheusCollectorRegistry, capabilities: [String: JSONValue]) {
+        self.status = status
+        self.metrics = metrics
+        self.capabilities = capabilities
+    }
+}
+
+/// Builds the router every node serves. Later APIs (Swift, Keystone, Glance, Nova) add
+/// their routes to the same router.
+public enum NodeRouter {
+    public static func build(_ context: RESTContext) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: TransactionMiddleware())
+        router.add(middleware: RequestMetricsMiddleware())
+        addNodeRoutes(to: router, context)
+        return router
+    }
+
+    static func addNodeRoutes(to router: Router<BasicRequestContext>, _ context: RESTContext) {
+        // Swift's healthcheck middleware answers a plain "OK".
+        router.on("/healthcheck", method: .get) { _, _ in
+            textResponse("OK")
+        }
+        router.on("/healthcheck", method: .head) { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain", .contentLength: "2"])
+        }
+        router.get("/info") { _, _ in
+            try jsonResponse(context.capabilities)
+        }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: context.metrics.emitToBuffer()))
+            )
+        }
+        router.get("/cluster") { _, _ in
+            try jsonResponse(await context.status.clusterStatus())
+        }
+    }
+
+    static func textResponse(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(value)
+        return Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data))
+        )
+    }
+}

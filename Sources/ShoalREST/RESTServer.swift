@@ -1,4 +1,0 @@
-import Hummingbird
-
-/// The REST surface of a node.
-public enum RESTServer {}

@@ -1,0 +1,61 @@
+"""Fixtures for end-to-end tests: real shoal processes on loopback, started by cluster/up."""
+import json
+import os
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN = ROOT / "cluster" / "run"
+
+
+def get_json(url, timeout=2.0):
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return json.loads(response.read())
+
+
+def wait_until(what, condition, timeout):
+    """Polls `condition` until it returns a truthy value; fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while time.monotonic() < deadline:
+        try:
+            value = condition()
+            if value:
+                return value
+        except Exception as error:  # a node still starting or just killed
+            last_error = error
+        time.sleep(0.1)
+    pytest.fail(f"timed out after {timeout}s waiting for {what} (last error: {last_error})")
+
+
+class Cluster:
+    def __init__(self, count):
+        self.count = count
+        self.urls = [f"http://127.0.0.1:{8080 + i}" for i in range(count)]
+
+    def pid(self, n):
+        return int((RUN / f"node{n}.pid").read_text())
+
+    def status(self, n):
+        return get_json(f"{self.urls[n - 1]}/cluster")
+
+    def start_node(self, n):
+        subprocess.run([str(ROOT / "cluster" / "node"), str(n)], check=True, cwd=ROOT)
+
+
+@pytest.fixture(scope="module")
+def cluster3():
+    subprocess.run([str(ROOT / "cluster" / "down"), "--clean"], check=True, cwd=ROOT)
+    subprocess.run([str(ROOT / "cluster" / "up"), "3"], check=True, cwd=ROOT)
+    try:
+        yield Cluster(3)
+    finally:
+        subprocess.run([str(ROOT / "cluster" / "down")], check=False, cwd=ROOT)
+        for log in sorted(RUN.glob("node*.log")):
+            tail = log.read_text(errors="replace").splitlines()[-15:]
+            print(f"--- {log.name} (last lines) ---")
+            print("\n".join(tail))

@@ -1,0 +1,43 @@
+# Shared by the cluster/ scripts: where things live and how to reach a node.
+# shellcheck shell=bash
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RUN="${SHOAL_RUN_DIR:-$ROOT/cluster/run}"
+CONFIGURATION="${SHOAL_CONFIGURATION:-debug}"
+REST_BASE="${SHOAL_REST_BASE:-8080}"
+CLUSTER_BASE="${SHOAL_CLUSTER_BASE:-7000}"
+HOST=127.0.0.1
+
+shoal_bin() { echo "$ROOT/.build/$CONFIGURATION/shoal"; }
+rest_port() { echo $((REST_BASE + $1 - 1)); }
+cluster_port() { echo $((CLUSTER_BASE + $1 - 1)); }
+
+build_shoal() {
+  (cd "$ROOT" && swift build -c "$CONFIGURATION" --product shoal >&2)
+}
+
+# wait_for SECONDS DESCRIPTION COMMAND...: polls COMMAND until it succeeds, failing after SECONDS.
+wait_for() {
+  local limit=$1 what=$2; shift 2
+  local deadline=$((SECONDS + limit))
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then echo "timed out after ${limit}s waiting for $what" >&2; return 1; fi
+    sleep 0.2
+  done
+}
+
+# start_node N [extra args...]: starts node N in the background, records its pid.
+start_node() {
+  local n=$1; shift
+  local data="$RUN/node$n"
+  mkdir -p "$data"
+  local args=(start --name "node$n" --data-dir "$data" --zone "z$n"
+    --rest "$HOST:$(rest_port "$n")" --bind "$HOST:$(cluster_port "$n")")
+  if [ "$n" != 1 ]; then
+    args+=(--join "$HOST:$(cluster_port 1)" --secret-file "$RUN/node1/cluster.secret")
+  fi
+  "$(shoal_bin)" "${args[@]}" "$@" >>"$RUN/node$n.log" 2>&1 &
+  local pid=$!
+  echo "$pid" >"$RUN/node$n.pid"
+  wait_for 60 "node$n /healthcheck" curl -fsS "http://$HOST:$(rest_port "$n")/healthcheck" || {
+    tail -20 "$RUN/node$n.log" >&2; return 1; }
+}
