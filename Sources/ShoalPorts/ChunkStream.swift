@@ -26,7 +26,7 @@ public struct ChunkStream: AsyncSequence, Sendable {
 
     /// The given bytes, cut into chunks of at most `chunkSize` bytes.
     public static func bytes(_ bytes: [UInt8], chunkSize: Int = 1 << 20) -> ChunkStream {
-        let cursor = ChunkCursor(bytes: bytes, chunkSize: max(1, chunkSize))
+        let cursor = ChunkCursor(bytes: bytes, chunkSize: Swift.max(1, chunkSize))
         return ChunkStream { cursor.next() }
     }
 
