@@ -1,0 +1,224 @@
+import ShoalCore
+
+/// The receive paths: what the engine does with each envelope its wire hands it.
+extension TransportEngine {
+    /// A message arrived at the listening side (a ROUTER on ZeroMQ) over connection `route`.
+    public func receive(fromClient route: [UInt8], envelope: Envelope, payload: [UInt8]) {
+        let key = ServerKey(route: route, id: envelope.correlationID)
+        switch envelope.kind {
+        case .oneway:
+            deliverOneway(payload, on: envelope.channel)
+        case .request:
+            startHandler(route: route, envelope: envelope, head: payload)
+        case .streamChunk:
+            guard let receiver = state.withLock({ $0.serverIncoming[key] }) else {
+                return stray(envelope, answerTo: .route(route))
+            }
+            receiver.deliver(payload, sequence: envelope.sequence)
+        case .streamEnd:
+            guard let receiver = state.withLock({ $0.serverIncoming.removeValue(forKey: key) }) else {
+                return counters.strayStreamMessages.bump()
+            }
+            receiver.finish()
+        case .streamAbort where envelope.sequence == Envelope.AbortSide.byReceiver:
+            state.withLock { $0.serverOutgoing.removeValue(forKey: key) }?.fail(.streamAborted(reason(payload)))
+        case .streamAbort:
+            state.withLock { $0.serverIncoming.removeValue(forKey: key) }?.fail(.streamAborted(reason(payload)))
+        case .streamCredit:
+            guard let gate = state.withLock({ $0.serverOutgoing[key] }) else {
+                return counters.strayStreamMessages.bump()
+            }
+            gate.grant(Int(envelope.sequence))
+        case .response:
+            counters.strayStreamMessages.bump()
+        }
+    }
+
+    /// A message came back from `peer`, which this node called (a DEALER on ZeroMQ).
+    public func receive(fromServer peer: ClusterAddress, envelope: Envelope, payload: [UInt8]) {
+        let id = envelope.correlationID
+        switch envelope.kind {
+        case .response:
+            settleResponse(from: peer, envelope: envelope, head: payload)
+        case .streamChunk:
+            guard let receiver = state.withLock({ $0.clientIncoming[id] }) else {
+                return stray(envelope, answerTo: .peer(peer))
+            }
+            receiver.deliver(payload, sequence: envelope.sequence)
+        case .streamEnd:
+            guard let receiver = state.withLock({ $0.clientIncoming.removeValue(forKey: id) }) else {
+                return counters.strayStreamMessages.bump()
+            }
+            receiver.finish()
+        case .streamAbort where envelope.sequence == Envelope.AbortSide.byReceiver:
+            state.withLock { $0.clientOutgoing.removeValue(forKey: id) }?.fail(.streamAborted(reason(payload)))
+        case .streamAbort:
+            state.withLock { $0.clientIncoming.removeValue(forKey: id) }?.fail(.streamAborted(reason(payload)))
+        case .streamCredit:
+            guard let gate = state.withLock({ $0.clientOutgoing[id] }) else {
+                return counters.strayStreamMessages.bump()
+            }
+            gate.grant(Int(envelope.sequence))
+        case .oneway, .request:
+            counters.strayStreamMessages.bump()
+        }
+    }
+
+    /// The wire could not deliver a message it had accepted (peer down past the connect
+    /// grace, requester gone): fail whatever was waiting on it.
+    public func undeliverable(_ envelope: Envelope, to destination: WireDestination, error: TransportError) {
+        counters.undeliverable.bump()
+        let id = envelope.correlationID
+        switch (destination, envelope.kind) {
+        case (.peer, .request):
+            complete(id, with: .failure(error))
+        case (.peer, .streamChunk):
+            state.withLock { $0.clientOutgoing.removeValue(forKey: id) }?.fail(error)
+        case (.peer, .streamCredit):
+            state.withLock { $0.clientIncoming.removeValue(forKey: id) }?.fail(error)
+        case (.route(let route), .response), (.route(let route), .streamChunk):
+            let key = ServerKey(route: route, id: id)
+            state.withLock { $0.serverOutgoing.removeValue(forKey: key) }?.fail(.streamAborted("requester unreachable"))
+        case (.route(let route), .streamCredit):
+            let key = ServerKey(route: route, id: id)
+            state.withLock { $0.serverIncoming.removeValue(forKey: key) }?.fail(.streamAborted("sender unreachable"))
+        default:
+            break
+        }
+    }
+
+    // MARK: Helpers
+
+    private func reason(_ payload: [UInt8]) -> String {
+        String(decoding: payload.prefix(1024), as: UTF8.self)
+    }
+
+    /// A chunk for no stream: tell the sender to stop so it does not wait for credit.
+    private func stray(_ envelope: Envelope, answerTo destination: WireDestination) {
+        counters.strayStreamMessages.bump()
+        let abort = Envelope(
+            kind: .streamAbort, channel: envelope.channel, correlationID: envelope.correlationID,
+            sequence: Envelope.AbortSide.byReceiver
+        )
+        _ = wire.post(abort, payload: Array("no such stream".utf8), to: destination, force: true)
+    }
+
+    private func deliverOneway(_ payload: [UInt8], on channel: Envelope.Channel) {
+        guard let endpoint = state.withLock({ $0.endpoints[channel] }) else {
+            return counters.droppedOneway.bump()
+        }
+        if case .dropped = endpoint.oneway.yield(payload) { counters.droppedOneway.bump() }
+    }
+
+    /// The response to request `id` arrived: hand it (and its body stream) to the caller.
+    private func settleResponse(from peer: ClusterAddress, envelope: Envelope, head: [UInt8]) {
+        let id = envelope.correlationID
+        if envelope.sequence & Envelope.HeadFlags.transportError != 0 {
+            let message = reason(head)
+            if !complete(id, with: .failure(.remote(status: envelope.status, message: message))) {
+                counters.lateResponses.bump()
+            }
+            return
+        }
+        let hasBody = envelope.sequence & Envelope.HeadFlags.hasBody != 0
+        let receiver = hasBody ? makeReceiver(channel: envelope.channel, id: id, destination: .peer(peer)) : nil
+        let isPending: Bool = state.withLock { state in
+            guard let entry = state.pending[id], entry.result == nil else { return false }
+            if let receiver { state.clientIncoming[id] = receiver }
+            return true
+        }
+        guard isPending else {
+            counters.lateResponses.bump()
+            if hasBody { stray(Envelope(kind: .streamChunk, channel: envelope.channel, correlationID: id), answerTo: .peer(peer)) }
+            return
+        }
+        let response = TransportResponse(status: envelope.status, head: head, body: receiver?.makeStream())
+        if !complete(id, with: .success(response)) {
+            counters.lateResponses.bump()
+            receiver?.cancel(reason: "request already settled")
+        }
+    }
+
+    /// A receiver whose credit and abandonment travel to `destination`.
+    func makeReceiver(channel: Envelope.Channel, id: UInt64, destination: WireDestination) -> ChunkReceiver {
+        let wire = self.wire
+        let counters = self.counters
+        return ChunkReceiver(
+            window: configuration.streamWindow, idleTimeout: configuration.streamIdleTimeout, clock: clock,
+            grant: { [weak self] count in
+                let credit = Envelope(kind: .streamCredit, channel: channel, correlationID: id, sequence: UInt32(count))
+                if !wire.post(credit, payload: [], to: destination, force: true) {
+                    self?.undeliverable(credit, to: destination, error: .streamAborted("sender unreachable"))
+                }
+            },
+            abandon: { [weak self] reason in
+                let abort = Envelope(kind: .streamAbort, channel: channel, correlationID: id, sequence: Envelope.AbortSide.byReceiver)
+                _ = wire.post(abort, payload: Array(reason.utf8), to: destination, force: true)
+                self?.forgetReceiver(id: id, destination: destination)
+            },
+            onBuffered: { counters.noteBuffered($0) }
+        )
+    }
+
+    private func forgetReceiver(id: UInt64, destination: WireDestination) {
+        switch destination {
+        case .peer: _ = state.withLock { $0.clientIncoming.removeValue(forKey: id) }
+        case .route(let route): _ = state.withLock { $0.serverIncoming.removeValue(forKey: ServerKey(route: route, id: id)) }
+        }
+    }
+
+    /// Runs the channel's handler for a request in its own task, then sends the response
+    /// (and streams its body) back along `route`.
+    private func startHandler(route: [UInt8], envelope: Envelope, head: [UInt8]) {
+        let key = ServerKey(route: route, id: envelope.correlationID)
+        let hasBody = envelope.sequence & Envelope.HeadFlags.hasBody != 0
+        let receiver = hasBody ? makeReceiver(channel: envelope.channel, id: key.id, destination: .route(route)) : nil
+        let endpoint: Endpoint? = state.withLock { state in
+            guard !state.closed, let endpoint = state.endpoints[envelope.channel] else { return nil }
+            if let receiver { state.serverIncoming[key] = receiver }
+            return endpoint
+        }
+        guard let endpoint else {
+            if hasBody {
+                stray(Envelope(kind: .streamChunk, channel: envelope.channel, correlationID: key.id), answerTo: .route(route))
+            }
+            let refusal = Envelope(
+                kind: .response, channel: envelope.channel, status: .unavailable,
+                correlationID: key.id, sequence: Envelope.HeadFlags.transportError
+            )
+            _ = wire.post(refusal, payload: Array("no handler for \(envelope.channel)".utf8), to: .route(route), force: true)
+            return
+        }
+        let request = TransportRequest(channel: envelope.channel, head: head, body: receiver?.makeStream())
+        Task {
+            let response = await endpoint.handler.respond(to: request)
+            receiver?.cancel(reason: "handler returned without reading the body")
+            await self.sendResponse(response, key: key, channel: envelope.channel)
+        }
+    }
+
+    private func sendResponse(_ response: TransportResponse, key: ServerKey, channel: Envelope.Channel) async {
+        let gate = response.body.map { _ in
+            CreditGate(initialCredit: configuration.streamWindow, idleTimeout: configuration.streamIdleTimeout, clock: clock)
+        }
+        if let gate {
+            let open = state.withLock { state in
+                guard !state.closed else { return false }
+                state.serverOutgoing[key] = gate
+                return true
+            }
+            guard open else { return }
+        }
+        let envelope = Envelope(
+            kind: .response, channel: channel, status: response.status, correlationID: key.id,
+            sequence: gate == nil ? 0 : Envelope.HeadFlags.hasBody
+        )
+        guard await wire.deliver(envelope, payload: response.head, to: .route(key.route)) else {
+            _ = state.withLock { $0.serverOutgoing.removeValue(forKey: key) }
+            return
+        }
+        if let gate, let body = response.body {
+            await pump(body, gate: gate, id: key.id, channel: channel, to: .route(key.route))
+        }
+    }
+}

@@ -1,0 +1,242 @@
+import ShoalCore
+import Synchronization
+
+/// The message-level half of a cluster transport, shared by every adapter so that they
+/// keep the same semantics: correlation of requests and responses, per-request timeouts,
+/// handler dispatch, and streamed bodies under credit-based flow control.
+///
+/// An adapter (``ShoalZeroMQ``'s `ZeroMQTransport`, ``ShoalSimulation``'s
+/// `InMemoryTransport`) owns one engine and one ``TransportWire``. It forwards the
+/// ``ClusterTransport`` calls to the engine and feeds every message its wire receives to
+/// ``receive(fromClient:envelope:payload:)`` (arrived at the listening side) or
+/// ``receive(fromServer:envelope:payload:)`` (arrived back from a peer it called).
+public final class TransportEngine: Sendable {
+    /// Knobs shared by both ends of every stream; both ends must agree on `streamWindow`.
+    public struct Configuration: Sendable {
+        /// Chunks a sender may have outstanding per stream (the implicit initial credit).
+        public var streamWindow: Int = 8
+        /// A body with no progress for this long is aborted (both directions).
+        public var streamIdleTimeout: Duration = .seconds(30)
+        /// Larger chunks from a body are cut to this size on the wire.
+        public var maxChunkBytes: Int = 1 << 20
+        /// One-way messages buffered per channel before new ones are dropped.
+        public var onewayBufferPerChannel: Int = 4096
+
+        public init() {}
+    }
+
+    struct ServerKey: Hashable, Sendable {
+        let route: [UInt8]
+        let id: UInt64
+    }
+
+    struct Endpoint: Sendable {
+        let handler: any TransportHandler
+        let oneway: AsyncStream<[UInt8]>.Continuation
+        let consumer: Task<Void, Never>
+    }
+
+    struct Pending {
+        var continuation: CheckedContinuation<Result<TransportResponse, TransportError>, Never>?
+        var result: Result<TransportResponse, TransportError>?
+        var timer: Task<Void, Never>?
+        var pump: Task<Void, Never>?
+    }
+
+    struct State {
+        var closed = false
+        var endpoints: [Envelope.Channel: Endpoint] = [:]
+        var pending: [UInt64: Pending] = [:]
+        var clientOutgoing: [UInt64: CreditGate] = [:]
+        var clientIncoming: [UInt64: ChunkReceiver] = [:]
+        var serverIncoming: [ServerKey: ChunkReceiver] = [:]
+        var serverOutgoing: [ServerKey: CreditGate] = [:]
+    }
+
+    let state = Mutex(State())
+    let nextID = Atomic<UInt64>(0)
+    let wire: any TransportWire
+    let clock: any Clock<Duration>
+    /// The adapter's counters; the engine bumps the message-level ones.
+    public let counters: TransportCounters
+    public let configuration: Configuration
+
+    public init(
+        wire: any TransportWire, configuration: Configuration = Configuration(),
+        clock: any Clock<Duration> = ContinuousClock(), counters: TransportCounters = TransportCounters()
+    ) {
+        self.wire = wire
+        self.configuration = configuration
+        self.clock = clock
+        self.counters = counters
+    }
+
+    /// Open streams in each table, for tests that check nothing leaks.
+    public var openStreamCount: Int {
+        state.withLock { $0.clientOutgoing.count + $0.clientIncoming.count + $0.serverIncoming.count + $0.serverOutgoing.count }
+    }
+
+    // MARK: ClusterTransport operations
+
+    /// ``ClusterTransport/send(_:on:to:)``: best effort, never waits.
+    public func send(_ payload: [UInt8], on channel: Envelope.Channel, to peer: ClusterAddress) -> Bool {
+        guard !state.withLock({ $0.closed }) else { return false }
+        return wire.post(Envelope(kind: .oneway, channel: channel), payload: payload, to: .peer(peer), force: false)
+    }
+
+    /// ``ClusterTransport/register(_:for:)``: one consumer task per channel delivers one-way
+    /// messages in arrival order; requests each run in their own task.
+    public func register(_ handler: any TransportHandler, for channel: Envelope.Channel) {
+        let (stream, continuation) = AsyncStream<[UInt8]>.makeStream(
+            bufferingPolicy: .bufferingOldest(configuration.onewayBufferPerChannel)
+        )
+        let consumer = Task {
+            for await payload in stream { await handler.receive(oneway: payload, on: channel) }
+        }
+        let endpoint = Endpoint(handler: handler, oneway: continuation, consumer: consumer)
+        let previous: Endpoint?? = state.withLock { state in
+            guard !state.closed else { return .some(nil) }
+            defer { state.endpoints[channel] = endpoint }
+            return .some(state.endpoints[channel])
+        }
+        if case .some(.some(let old)) = previous { old.oneway.finish() }
+        if state.withLock({ $0.closed }) {
+            continuation.finish()
+            consumer.cancel()
+        }
+    }
+
+    /// ``ClusterTransport/request(_:to:timeout:)``.
+    public func request(
+        _ request: TransportRequest, to peer: ClusterAddress, timeout: Duration
+    ) async throws(TransportError) -> TransportResponse {
+        let id = nextID.wrappingAdd(1, ordering: .relaxed).newValue
+        let gate = request.body.map { _ in
+            CreditGate(initialCredit: configuration.streamWindow, idleTimeout: configuration.streamIdleTimeout, clock: clock)
+        }
+        let registered: Bool = state.withLock { state in
+            guard !state.closed else { return false }
+            state.pending[id] = Pending()
+            if let gate { state.clientOutgoing[id] = gate }
+            return true
+        }
+        guard registered else { throw .closed }
+        startTimer(for: id, timeout: timeout)
+
+        let envelope = Envelope(
+            kind: .request, channel: request.channel, correlationID: id,
+            sequence: gate == nil ? 0 : Envelope.HeadFlags.hasBody
+        )
+        if await wire.deliver(envelope, payload: request.head, to: .peer(peer)) {
+            if let gate, let body = request.body {
+                let pump = Task { await self.pump(body, gate: gate, id: id, channel: request.channel, to: .peer(peer)) }
+                state.withLock { state in
+                    if state.pending[id] != nil { state.pending[id]?.pump = pump }
+                }
+            }
+        } else {
+            complete(id, with: .failure(state.withLock { $0.closed } ? .closed : .unreachable(peer)))
+        }
+
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in attach(continuation, to: id) }
+        } onCancel: {
+            complete(id, with: .failure(.timedOut))
+        }
+        switch result {
+        case .success(let response):
+            return response
+        case .failure(let error):
+            if let gate {
+                gate.fail(error)
+                _ = wire.post(
+                    Envelope(kind: .streamAbort, channel: request.channel, correlationID: id, sequence: Envelope.AbortSide.bySender),
+                    payload: Array("request failed: \(error)".utf8), to: .peer(peer), force: true
+                )
+                _ = state.withLock { $0.clientOutgoing.removeValue(forKey: id) }
+            }
+            throw error
+        }
+    }
+
+    /// ``ClusterTransport/shutdown()``: fails every request and stream with `.closed` and
+    /// stops the handlers' one-way consumers. The adapter stops its wire itself.
+    public func close() {
+        let closed: State? = state.withLock { state in
+            guard !state.closed else { return nil }
+            let snapshot = state
+            state = State()
+            state.closed = true
+            return snapshot
+        }
+        guard let closed else { return }
+        for (_, entry) in closed.pending {
+            entry.timer?.cancel()
+            entry.pump?.cancel()
+            entry.continuation?.resume(returning: .failure(.closed))
+        }
+        for gate in closed.clientOutgoing.values { gate.fail(.closed) }
+        for gate in closed.serverOutgoing.values { gate.fail(.closed) }
+        for receiver in closed.clientIncoming.values { receiver.fail(.closed) }
+        for receiver in closed.serverIncoming.values { receiver.fail(.closed) }
+        for endpoint in closed.endpoints.values {
+            endpoint.oneway.finish()
+            endpoint.consumer.cancel()
+        }
+    }
+
+    public var isClosed: Bool { state.withLock { $0.closed } }
+
+    // MARK: Pending requests
+
+    private func startTimer(for id: UInt64, timeout: Duration) {
+        let clock = self.clock
+        let timer = Task { [weak self] in
+            do { try await clock.sleep(for: timeout) } catch { return }
+            self?.complete(id, with: .failure(.timedOut))
+        }
+        state.withLock { state in
+            if state.pending[id] != nil, state.pending[id]?.result == nil {
+                state.pending[id]?.timer = timer
+            } else {
+                timer.cancel()
+            }
+        }
+    }
+
+    private func attach(
+        _ continuation: CheckedContinuation<Result<TransportResponse, TransportError>, Never>, to id: UInt64
+    ) {
+        let ready: Result<TransportResponse, TransportError>? = state.withLock { state in
+            guard let entry = state.pending[id] else { return .failure(.closed) }
+            if let result = entry.result {
+                state.pending.removeValue(forKey: id)
+                return result
+            }
+            state.pending[id]?.continuation = continuation
+            return nil
+        }
+        if let ready { continuation.resume(returning: ready) }
+    }
+
+    /// Settles request `id` once; later results for it are ignored. Returns false when the
+    /// request was no longer pending.
+    @discardableResult
+    func complete(_ id: UInt64, with result: Result<TransportResponse, TransportError>) -> Bool {
+        let settled: (CheckedContinuation<Result<TransportResponse, TransportError>, Never>?, Task<Void, Never>?)? =
+            state.withLock { state in
+                guard let entry = state.pending[id], entry.result == nil else { return nil }
+                if let continuation = entry.continuation {
+                    state.pending.removeValue(forKey: id)
+                    return (continuation, entry.timer)
+                }
+                state.pending[id]?.result = result
+                state.pending[id]?.timer = nil
+                return (nil, entry.timer)
+            }
+        guard let settled else { return false }
+        settled.1?.cancel()
+        settled.0?.resume(returning: result)
+        return true
+    }
+}
