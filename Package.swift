@@ -9,6 +9,11 @@
 //   5. REST + binary    ShoalREST, shoal
 import PackageDescription
 
+/// The pure core and the simulation run millions of hash, ring and protocol steps in the
+/// tests; they are optimized in debug builds too (testability stays on), so the suite runs
+/// in seconds rather than minutes.
+let optimizedEvenInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "Shoal",
     platforms: [.macOS(.v14)],
@@ -30,11 +35,13 @@ let package = Package(
         // 1. Pure core.
         .target(
             name: "ShoalCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: optimizedEvenInDebug
         ),
         .target(
             name: "ShoalMembership",
-            dependencies: ["ShoalCore"]
+            dependencies: ["ShoalCore"],
+            swiftSettings: optimizedEvenInDebug
         ),
         // 2. Ports.
         .target(
@@ -49,7 +56,8 @@ let package = Package(
         ),
         .target(
             name: "ShoalSimulation",
-            dependencies: ["ShoalCore", "ShoalMembership", "ShoalPorts"]
+            dependencies: ["ShoalCore", "ShoalMembership", "ShoalPorts"],
+            swiftSettings: optimizedEvenInDebug
         ),
         // 4. Services.
         .target(

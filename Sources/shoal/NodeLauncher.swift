@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
@@ -132,7 +133,7 @@ struct NodeLauncher {
 
     private func printNewClusterBanner(node: NodeID, secret: ClusterSecret, directory: DataDirectory) {
         let secretPath = URL(fileURLWithPath: directory.secretPath).standardizedFileURL.path
-        print("""
+        let banner = """
 
             Shoal: a new cluster was created.
               node      \(node)   REST http://\(options.restAddress)   cluster \(options.clusterAddress)
@@ -143,8 +144,9 @@ struct NodeLauncher {
               shoal start --join \(options.clusterAddress) --secret-file cluster.secret \\
                           --rest <host>:8080 --bind <host>:7000 --zone <zone>
 
-            """)
-        fflush(stdout)
+            """
+        // Unbuffered, so the banner is in the log at once even when stdout is a file.
+        FileHandle.standardOutput.write(Data((banner + "\n").utf8))
     }
 
     static func bootstrapLogging(_ options: NodeOptions) -> Logger {

@@ -23,7 +23,7 @@ struct NodeRouterTests {
 
     func makeApp() -> some ApplicationProtocol {
         let registry = PrometheusCollectorRegistry()
-        registry.makeCounter(name: "shoal_test_total").increment()
+        registry.makeCounter(descriptor: .init(namespace: "shoal", metricName: "test", unitName: "total", helpText: "a test counter")).increment()
         let context = RESTContext(status: FixedStatus(status: Self.status), metrics: registry,
                                   capabilities: ["shoal": ["version": "0.1.0"]])
         return Application(router: NodeRouter.build(context))

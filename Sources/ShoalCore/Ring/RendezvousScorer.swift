@@ -11,9 +11,10 @@ struct RendezvousScorer: Sendable {
     let nodeOf: [Int]
     let zoneCount: Int
 
-    init(devices: [DeviceRecord]) {
+    /// `weights` are the effective weights (default: the devices' own).
+    init(devices: [DeviceRecord], weights effectiveWeights: [Double]? = nil) {
         deviceSeeds = devices.map { StableHash.of($0.id.rawValue) }
-        weights = devices.map(\.weight)
+        weights = effectiveWeights ?? devices.map(\.weight)
         uniformWeights = Set(weights).count <= 1
         var zones: [String: Int] = [:]
         var nodes: [NodeID: Int] = [:]

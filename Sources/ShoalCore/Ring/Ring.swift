@@ -8,6 +8,11 @@ import Crypto
 /// replicas share a zone while there are enough zones; then distinct nodes; then any
 /// device. The devices that follow are the partition's handoffs.
 ///
+/// Taking the best R of N is not proportional to weight when weights differ (a heavy
+/// device cannot hold two replicas of one partition), so devices of each distinct weight
+/// get an effective weight calibrated until their share matches (``WeightCalibration``).
+/// With equal weights nothing is calibrated.
+///
 /// Because scores depend only on (partition, device), adding a device moves only the
 /// replicas it now wins and removing one moves only its own. The same device set gives a
 /// byte-identical table and ``checksum`` on every node, whatever order it was learned in.
@@ -33,17 +38,8 @@ public struct Ring: Sendable {
         self.version = deviceSet.version
         self.devices = devices
         self.replicaCount = min(parameters.replicas, devices.count)
-        self.scorer = RendezvousScorer(devices: devices)
-        var table = [UInt32](repeating: 0, count: parameters.partitionCount * replicaCount)
-        if replicaCount > 0 {
-            var picker = ReplicaPicker(scorer: scorer)
-            for partition in 0..<parameters.partitionCount {
-                let picks = picker.pick(partition: partition, count: replicaCount)
-                for (slot, device) in picks.enumerated() {
-                    table[partition * replicaCount + slot] = UInt32(device)
-                }
-            }
-        }
+        let (scorer, table) = WeightCalibration.place(devices: devices, parameters: parameters, replicas: replicaCount)
+        self.scorer = scorer
         self.table = table
         self.checksum = Ring.checksum(parameters: parameters, version: deviceSet.version, devices: devices, table: table)
     }

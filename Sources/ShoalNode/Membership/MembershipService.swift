@@ -84,18 +84,19 @@ public actor MembershipService: Service, TransportHandler, ClusterStatusProvider
         await perform(instance.join(seeds: seeds, now: now))
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                await self.step()
-                let wait = min(max(self.instance.nextDeadline - self.now, .milliseconds(1)), Self.tickGranularity)
+                let wait = await self.step()
                 try? await Task.sleep(for: wait)
             }
         }
         logger.info("membership stopped")
     }
 
-    private func step() async {
+    /// Does what is due; returns how long to sleep before the next step.
+    private func step() async -> Duration {
         await perform(joinDevicesWhenReady())
         if instance.nextDeadline <= now { await perform(instance.onTick(now: now)) }
         metrics.observe(instance)
+        return min(max(instance.nextDeadline - now, .milliseconds(1)), Self.tickGranularity)
     }
 
     /// A new node adds its devices once it has heard from the cluster, so their versions
