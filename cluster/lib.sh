@@ -11,7 +11,10 @@ shoal_bin() { echo "$ROOT/.build/$CONFIGURATION/shoal"; }
 rest_port() { echo $((REST_BASE + $1 - 1)); }
 cluster_port() { echo $((CLUSTER_BASE + $1 - 1)); }
 
+# Builds shoal unless SHOAL_SKIP_BUILD=1 (Tests/run sets it: its `swift build --build-tests`
+# already built the binary, and building the product alone would recompile without testability).
 build_shoal() {
+  if [ "${SHOAL_SKIP_BUILD:-0}" = 1 ] && [ -x "$(shoal_bin)" ]; then return 0; fi
   (cd "$ROOT" && swift build -c "$CONFIGURATION" --product shoal >&2)
 }
 

@@ -8,7 +8,7 @@ import Testing
 
 /// Three membership services (the real shells) over the in-memory transport, in real time
 /// with the fast protocol settings.
-@Suite("Membership service", .timeLimit(.minutes(1)))
+@Suite("Membership service", .serialized, .timeLimit(.minutes(1)))
 struct MembershipServiceTests {
     struct Node {
         let id: NodeID
