@@ -107,6 +107,9 @@ public final class ZeroMQTransport: ClusterTransport, Sendable {
     /// Counters: messages and bytes each way, malformed frames, rejected handshakes, ...
     public var statistics: TransportStatistics { counters.snapshot() }
 
+    /// Best effort. The first message to a peer not yet connected is queued (true) and
+    /// waits up to `connectTimeout` for the connection; once a peer stayed unreachable that
+    /// long it is marked down and sends return false until its DEALER reconnects.
     @discardableResult
     public func send(_ payload: [UInt8], on channel: Envelope.Channel, to peer: ClusterAddress) async -> Bool {
         engine.send(payload, on: channel, to: peer)
