@@ -141,7 +141,7 @@ public final class ZeroMQTransport: ClusterTransport, Sendable {
 }
 
 /// The ``TransportWire`` of a ``ZeroMQTransport``: the outbound queue, plus a fast "no"
-/// for peers the I/O thread has marked down.
+/// for peers the I/O thread has marked down (and, for best-effort posts, congested).
 struct ZeroMQWire: TransportWire {
     let queue: OutboundQueue
     let loop: ZeroMQIOLoop
@@ -153,6 +153,9 @@ struct ZeroMQWire: TransportWire {
 
     func post(_ envelope: Envelope, payload: [UInt8], to destination: WireDestination, force: Bool) -> Bool {
         guard !isDown(destination) else { return false }
+        if !force, case .peer(let address) = destination, loop.congestedPeers.withLock({ $0.contains(address) }) {
+            return false
+        }
         return queue.post(OutboundMessage(envelope: envelope, payload: payload, destination: destination), force: force)
     }
 
