@@ -102,7 +102,11 @@ let package = Package(
         ),
         .testTarget(name: "ShoalCoreTests", dependencies: ["ShoalCore"]),
         .testTarget(name: "ShoalMembershipTests", dependencies: ["ShoalCore", "ShoalMembership"]),
-        .testTarget(name: "ShoalZeroMQTests", dependencies: ["ShoalCore", "ShoalPorts", "ShoalZeroMQ"]),
+        .testTarget(
+            name: "ShoalZeroMQTests",
+            // Also runs the same behavioural suite against the in-memory twin.
+            dependencies: ["CZeroMQ", "ShoalCore", "ShoalPorts", "ShoalZeroMQ", "ShoalSimulation"]
+        ),
         .testTarget(
             name: "ShoalSimulationTests",
             dependencies: ["ShoalCore", "ShoalMembership", "ShoalSimulation"]

@@ -12,7 +12,15 @@ extension ZeroMQIOLoop {
                 return fail(message, .unreachable(address))
             }
             if link.hasBacklog {
+                // Bounded, so a slow peer cannot make us hold an unbounded queue for it.
+                guard link.backlog.count - link.backlogHead < maxBacklog else {
+                    return fail(message, .unreachable(address))
+                }
                 link.backlog.append(message)
+                if link.backlog.count - link.backlogHead >= maxBacklog / 2, !link.isCongested {
+                    link.isCongested = true
+                    _ = congestedPeers.withLock { $0.insert(address) }
+                }
                 return
             }
             let error = transmit(message, on: link.socket, routingID: nil)
@@ -26,6 +34,7 @@ extension ZeroMQIOLoop {
             }
         case .route(let routingID):
             if !routerBacklog.isEmpty {
+                guard routerBacklog.count < maxBacklog else { return fail(message, .closed) }
                 routerBacklog.append(message)
                 return
             }
@@ -38,6 +47,9 @@ extension ZeroMQIOLoop {
             }
         }
     }
+
+    /// Messages held for one peer (or for the ROUTER) beyond what libzmq queues itself.
+    private var maxBacklog: Int { Int(options.highWaterMark) * 4 }
 
     /// Sends one message; returns 0 or zmq's errno.
     private func transmit(_ message: OutboundMessage, on socket: UnsafeMutableRawPointer, routingID: [UInt8]?) -> Int32 {
@@ -85,17 +97,30 @@ extension ZeroMQIOLoop {
     /// The DEALER became writable: the peer is (again) connected; send what waited.
     func flush(_ link: PeerLink) {
         if link.isDown { markUp(link) }
+        var progressed = false
         while link.hasBacklog {
             let message = link.backlog[link.backlogHead]
             let error = transmit(message, on: link.socket, routingID: nil)
-            if error == EAGAIN { return }
+            if error == EAGAIN {
+                // The peer is slow, not gone: it took something, so give it a new grace period.
+                if progressed { link.deadline = .now + options.connectTimeout }
+                return
+            }
             link.backlog[link.backlogHead] = OutboundMessage(envelope: message.envelope, payload: [], destination: message.destination)
             link.backlogHead += 1
+            progressed = true
             if error != 0 { fail(message, .unreachable(link.address)) }
         }
         link.backlog.removeAll(keepingCapacity: true)
         link.backlogHead = 0
         link.deadline = nil
+        clearCongestion(link)
+    }
+
+    private func clearCongestion(_ link: PeerLink) {
+        guard link.isCongested else { return }
+        link.isCongested = false
+        _ = congestedPeers.withLock { $0.remove(link.address) }
     }
 
     private func markUp(_ link: PeerLink) {
@@ -115,6 +140,7 @@ extension ZeroMQIOLoop {
             link.deadline = nil
             link.isDown = true
             _ = downPeers.withLock { $0.insert(link.address) }
+            clearCongestion(link)
             for message in stranded { fail(message, .unreachable(link.address)) }
         }
         retryRouterBacklog(now: now)
@@ -132,6 +158,7 @@ extension ZeroMQIOLoop {
             index += 1
         }
         routerBacklog.removeFirst(index)
+        if index > 0 { routerDeadline = now + options.connectTimeout }
         if routerBacklog.isEmpty {
             routerDeadline = nil
         } else if let deadline = routerDeadline, deadline <= now {

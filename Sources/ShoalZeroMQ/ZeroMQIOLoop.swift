@@ -31,6 +31,8 @@ final class ZeroMQIOLoop: @unchecked Sendable {
         var backlogHead = 0
         var deadline: ContinuousClock.Instant?
         var isDown = false
+        /// Its backlog is half full: best-effort sends to it are refused until it drains.
+        var isCongested = false
 
         init(address: ClusterAddress, socket: UnsafeMutableRawPointer) {
             self.address = address
@@ -45,6 +47,7 @@ final class ZeroMQIOLoop: @unchecked Sendable {
     let queue: OutboundQueue
     let counters: TransportCounters
     let downPeers = Mutex<Set<ClusterAddress>>([])
+    let congestedPeers = Mutex<Set<ClusterAddress>>([])
     private let engineSlot = Mutex<TransportEngine?>(nil)
     private let exit = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 

@@ -107,6 +107,9 @@ public final class ZeroMQTransport: ClusterTransport, Sendable {
     /// Counters: messages and bytes each way, malformed frames, rejected handshakes, ...
     public var statistics: TransportStatistics { counters.snapshot() }
 
+    /// Best effort. The first message to a peer not yet connected is queued (true) and
+    /// waits up to `connectTimeout` for the connection; once a peer stayed unreachable that
+    /// long it is marked down and sends return false until its DEALER reconnects.
     @discardableResult
     public func send(_ payload: [UInt8], on channel: Envelope.Channel, to peer: ClusterAddress) async -> Bool {
         engine.send(payload, on: channel, to: peer)
@@ -138,7 +141,7 @@ public final class ZeroMQTransport: ClusterTransport, Sendable {
 }
 
 /// The ``TransportWire`` of a ``ZeroMQTransport``: the outbound queue, plus a fast "no"
-/// for peers the I/O thread has marked down.
+/// for peers the I/O thread has marked down (and, for best-effort posts, congested).
 struct ZeroMQWire: TransportWire {
     let queue: OutboundQueue
     let loop: ZeroMQIOLoop
@@ -150,6 +153,9 @@ struct ZeroMQWire: TransportWire {
 
     func post(_ envelope: Envelope, payload: [UInt8], to destination: WireDestination, force: Bool) -> Bool {
         guard !isDown(destination) else { return false }
+        if !force, case .peer(let address) = destination, loop.congestedPeers.withLock({ $0.contains(address) }) {
+            return false
+        }
         return queue.post(OutboundMessage(envelope: envelope, payload: payload, destination: destination), force: force)
     }
 

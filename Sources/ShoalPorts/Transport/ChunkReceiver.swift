@@ -211,20 +211,30 @@ public final class ChunkReceiver: Sendable {
         }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[UInt8]?, any Error>) in
-                let outcome: Result<UInt64?, TransportError> = state.withLock { state in
+                // Everything may have changed since the first look: a chunk that arrived in
+                // between must be returned now, or a later one would overtake it.
+                enum Outcome { case chunk([UInt8], grant: Int), end, failed(TransportError), waiting(UInt64) }
+                let outcome: Outcome = state.withLock { state in
+                    if state.buffered > 0 {
+                        let chunk = state.pop()
+                        return .chunk(chunk, grant: state.countConsumed(batch: grantBatch))
+                    }
                     switch state.phase {
-                    case .failed(let error): return .failure(error)
-                    case .ended where state.buffered == 0: return .success(nil)
-                    default:
+                    case .failed(let error): return .failed(error)
+                    case .ended: return .end
+                    case .open:
                         state.waitToken &+= 1
                         state.waiter = continuation
-                        return .success(state.waitToken)
+                        return .waiting(state.waitToken)
                     }
                 }
                 switch outcome {
-                case .failure(let error): continuation.resume(throwing: error)
-                case .success(nil): continuation.resume(returning: nil)
-                case .success(.some(let token)): startIdleTimer(token: token)
+                case .chunk(let chunk, let grantCount):
+                    continuation.resume(returning: chunk)
+                    if grantCount > 0 { grant(grantCount) }
+                case .end: continuation.resume(returning: nil)
+                case .failed(let error): continuation.resume(throwing: error)
+                case .waiting(let token): startIdleTimer(token: token)
                 }
             }
         } onCancel: {

@@ -106,7 +106,10 @@ public final class TransportEngine: Sendable {
         }
     }
 
-    /// ``ClusterTransport/request(_:to:timeout:)``.
+    /// ``ClusterTransport/request(_:to:timeout:)``. A request body starts streaming right
+    /// after the head, with the implicit initial window as credit; the call returns when the
+    /// response head arrives (the body may still be streaming). A cancelled caller sees
+    /// `.timedOut`, as if its deadline had come.
     public func request(
         _ request: TransportRequest, to peer: ClusterAddress, timeout: Duration
     ) async throws(TransportError) -> TransportResponse {
