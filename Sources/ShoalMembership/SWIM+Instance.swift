@@ -107,8 +107,10 @@ extension SWIM {
         /// SHA-256 of the device set's canonical encoding, for status pages and comparisons.
         public var deviceSetDigest: [UInt8] { deviceSet.digest }
 
-        /// The earliest time at which ``onTick(now:)`` has something to do.
+        /// The earliest time at which ``onTick(now:)`` has something to do (far in the
+        /// future once the node has left).
         public var nextDeadline: Duration {
+            guard !hasLeft else { return .seconds(Int64(1) << 30) }
             var deadline = min(nextProbeAt, nextPushPullAt)
             if let probe, !probe.indirectSent { deadline = min(deadline, probe.directDeadline) }
             if let suspicion = earliestSuspicionDeadline { deadline = min(deadline, suspicion) }
