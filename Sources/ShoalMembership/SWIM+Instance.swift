@@ -186,7 +186,12 @@ extension SWIM {
             switch message.payload {
             case .ping(let sequence, let target):
                 guard target == myself else { break }
-                send(.ack(sequence: sequence, target: myself), to: message.senderAddress, into: &out)
+                // A removed member still probing is told of its removal at once.
+                var leading: [Gossip] = []
+                if let sender = memberTable[message.sender], sender.status == .left {
+                    leading = [.left(node: sender.node, incarnation: sender.incarnation)]
+                }
+                send(.ack(sequence: sequence, target: myself), to: message.senderAddress, leading: leading, into: &out)
             case .pingRequest(let sequence, let target, let targetAddress):
                 relayProbe(sequence: sequence, target: target, targetAddress: targetAddress, requester: message.senderAddress, now: now, into: &out)
             case .ack(let sequence, let target):

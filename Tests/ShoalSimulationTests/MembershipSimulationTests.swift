@@ -64,7 +64,10 @@ struct MembershipSimulationTests {
         var cluster = SimulatedCluster(nodes: 40, seed: seed, settings: .default, network: network)
         cluster.run(forSimulated: .seconds(600))
         #expect(cluster.falseDeaths.isEmpty, "false deaths \(cluster.falseDeaths.prefix(5)); \(SimulationSeed.replay(seed))")
-        #expect(cluster.isConverged, "\(SimulationSeed.replay(seed))")
+        // Under loss a member may be suspect for a moment; once loss stops all must be alive.
+        cluster.network.lossProbability = 0
+        let settled = cluster.run(atMost: .seconds(60), checkingEvery: .milliseconds(500)) { $0.isConverged }
+        #expect(settled != nil, "not converged after loss stopped; \(SimulationSeed.replay(seed))")
         let maxHealth = cluster.nodes.map(\.instance.localHealth).max() ?? 0
         print("5% loss, 40 nodes, 600 s: \(cluster.totalMessagesSent) messages, \(cluster.messagesDropped) dropped, max local health \(maxHealth), seed \(seed)")
     }
@@ -105,10 +108,11 @@ struct MembershipSimulationTests {
         var instance = cluster.instance(of: admin)
         _ = instance.removeNode(removed, now: cluster.now)
         cluster.replaceInstance(of: admin, with: instance)
-        let left = cluster.run(atMost: .seconds(10), checkingEvery: .milliseconds(50)) { $0.allUpNodesSee(removed, as: .left) }
-        #expect(left != nil, "\(SimulationSeed.replay(seed))")
-        #expect(cluster.instance(of: removed).hasLeft, "\(SimulationSeed.replay(seed))")
-        #expect(cluster.nodes.allSatisfy { !$0.instance.deviceSet.activeNodes.contains(removed) }, "\(SimulationSeed.replay(seed))")
+        let done = cluster.run(atMost: .seconds(10), checkingEvery: .milliseconds(50)) { cluster in
+            cluster.allUpNodesSee(removed, as: .left) && cluster.instance(of: removed).hasLeft
+                && cluster.nodes.allSatisfy { $0.id == removed || !$0.instance.deviceSet.activeNodes.contains(removed) }
+        }
+        #expect(done != nil, "removal did not reach every node; \(SimulationSeed.replay(seed))")
     }
 }
 
