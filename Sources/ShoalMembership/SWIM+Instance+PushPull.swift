@@ -104,5 +104,7 @@ extension SWIM.Instance {
         }
         probeOrder = []  // rebuilt, shuffled, at the next probe
         probeIndex = 0
+        // Spread push-pulls over the interval that suits the restored size.
+        nextPushPullAt = now + scaledPushPullInterval.scaled(by: Double(random.next() % 1_000) / 1_000)
     }
 }

@@ -107,8 +107,10 @@ extension SWIM {
         /// SHA-256 of the device set's canonical encoding, for status pages and comparisons.
         public var deviceSetDigest: [UInt8] { deviceSet.digest }
 
-        /// The earliest time at which ``onTick(now:)`` has something to do.
+        /// The earliest time at which ``onTick(now:)`` has something to do (far in the
+        /// future once the node has left).
         public var nextDeadline: Duration {
+            guard !hasLeft else { return .seconds(Int64(1) << 30) }
             var deadline = min(nextProbeAt, nextPushPullAt)
             if let probe, !probe.indirectSent { deadline = min(deadline, probe.directDeadline) }
             if let suspicion = earliestSuspicionDeadline { deadline = min(deadline, suspicion) }
@@ -184,7 +186,12 @@ extension SWIM {
             switch message.payload {
             case .ping(let sequence, let target):
                 guard target == myself else { break }
-                send(.ack(sequence: sequence, target: myself), to: message.senderAddress, into: &out)
+                // A removed member still probing is told of its removal at once.
+                var leading: [Gossip] = []
+                if let sender = memberTable[message.sender], sender.status == .left {
+                    leading = [.left(node: sender.node, incarnation: sender.incarnation)]
+                }
+                send(.ack(sequence: sequence, target: myself), to: message.senderAddress, leading: leading, into: &out)
             case .pingRequest(let sequence, let target, let targetAddress):
                 relayProbe(sequence: sequence, target: target, targetAddress: targetAddress, requester: message.senderAddress, now: now, into: &out)
             case .ack(let sequence, let target):

@@ -70,3 +70,13 @@ extension SimulatedCluster {
         return chosen
     }
 }
+
+extension SimulatedCluster {
+    /// Puts back an instance a test drove directly (an admin call such as
+    /// `removeNode`), then sends whatever it queued with the next messages.
+    public mutating func replaceInstance(of node: NodeID, with instance: SWIM.Instance) {
+        guard let index = indexByNode[node] else { return }
+        nodes[index].instance = instance
+        reschedule(index)
+    }
+}
