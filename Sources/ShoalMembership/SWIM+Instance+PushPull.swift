@@ -2,7 +2,7 @@ import ShoalCore
 
 extension SWIM.Instance {
     /// Joins a cluster through `seeds` (their node ids are not known yet): sends each a
-    /// push-pull request. Retried every push-pull interval until another member is known.
+    /// push-pull request. Retried every `joinRetryInterval` until another member is known.
     public mutating func join(seeds: [ClusterAddress], now: Duration) -> [SWIM.Directive] {
         var out: [SWIM.Directive] = []
         joinSeeds = seeds.filter { $0 != myMeta.clusterAddress }
@@ -12,7 +12,7 @@ extension SWIM.Instance {
     }
 
     mutating func sendJoin(now: Duration, into out: inout [SWIM.Directive]) {
-        nextJoinAttemptAt = now + settings.pushPullInterval
+        nextJoinAttemptAt = now + settings.joinRetryInterval
         for seed in joinSeeds { out.append(.send(pushPullMessage(isReply: false), to: seed)) }
     }
 

@@ -25,6 +25,10 @@ extension SWIM {
         /// Time between full-state exchanges with one random member; scaled up beyond 32
         /// members as in memberlist (`ceil(log2(n) - log2(32)) + 1`).
         public var pushPullInterval: Duration = .seconds(30)
+        /// Time between join attempts while no other member is known. Short, because a
+        /// seed's answer to a node that just (re)started is often lost while the seed's
+        /// connection to it is still being re-established.
+        public var joinRetryInterval: Duration = .seconds(1)
         /// Bytes of piggybacked gossip one message may carry.
         public var gossipBudgetBytes: Int = 1_400
         /// Updates one message may carry.
@@ -48,6 +52,7 @@ extension SWIM {
             settings.probeTimeout = .milliseconds(50)
             settings.relayTimeout = .milliseconds(40)
             settings.pushPullInterval = .seconds(3)
+            settings.joinRetryInterval = .milliseconds(100)
             return settings
         }
     }

@@ -83,12 +83,17 @@ public actor MembershipService: Service, TransportHandler, ClusterStatusProvider
         ])
         await perform(instance.join(seeds: seeds, now: now))
         await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
+            while !Task.isCancelled, await !self.instance.hasLeft {
                 let wait = await self.step()
                 try? await Task.sleep(for: wait)
             }
         }
-        logger.info("membership stopped")
+        if instance.hasLeft {
+            // Returning ends the service group: a removed node shuts itself down.
+            logger.warning("this node was removed from the cluster; stopping")
+        } else {
+            logger.info("membership stopped")
+        }
     }
 
     /// Does what is due; returns how long to sleep before the next step.
@@ -171,7 +176,6 @@ public actor MembershipService: Service, TransportHandler, ClusterStatusProvider
         do { try dataDirectory?.save(instance.deviceSet) } catch {
             logger.error("cannot save the device set", metadata: ["error": "\(error)"])
         }
-        if instance.hasLeft { logger.warning("this node was removed from the cluster") }
     }
 
     /// Keeps the addresses of live members on disk, so a restart can rejoin with no flags.
