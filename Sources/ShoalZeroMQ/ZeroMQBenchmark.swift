@@ -124,7 +124,7 @@ public enum ZeroMQBenchmark {
     ) async throws -> T {
         var settings = configuration ?? ZeroMQTransport.Configuration()
         settings.curve = curve
-        let secret = Array("shoal benchmark secret".utf8)
+        let secret = ClusterSecret(phrase: "shoal benchmark secret")
         let loopback = ClusterAddress(host: "127.0.0.1", port: 0)
         let server = try ZeroMQTransport(bind: loopback, clusterSecret: secret, configuration: settings)
         let client = try ZeroMQTransport(bind: loopback, clusterSecret: secret, configuration: settings)

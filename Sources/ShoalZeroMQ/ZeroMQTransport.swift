@@ -45,10 +45,10 @@ public final class ZeroMQTransport: ClusterTransport, Sendable {
 
     /// Binds the ROUTER at `bind` (port 0 picks a free port, reported in ``localAddress``)
     /// and starts the I/O thread.
-    public convenience init(bind: ClusterAddress, clusterSecret: [UInt8], configuration: Configuration = Configuration()) throws {
+    public convenience init(bind: ClusterAddress, clusterSecret: ClusterSecret, configuration: Configuration = Configuration()) throws {
         let curve: CurveKeys?
         do {
-            curve = configuration.curve ? try CurveKeys(ClusterKeys(clusterSecret: clusterSecret)) : nil
+            curve = configuration.curve ? try CurveKeys(ClusterKeys(secret: clusterSecret)) : nil
         } catch {
             throw StartError(description: "\(error)")
         }

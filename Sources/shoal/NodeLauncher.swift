@@ -32,7 +32,7 @@ struct NodeLauncher {
         if let existing, existing.secretFingerprint != secret.fingerprint {
             throw JoinError.wrongSecret(expected: existing.secretFingerprint, found: secret.fingerprint)
         }
-        let transport = try ZeroMQTransport(bind: options.bindAddress, clusterSecret: secret.bytes)
+        let transport = try ZeroMQTransport(bind: options.bindAddress, clusterSecret: secret)
         let record: NodeRecord
         do {
             if let existing {

@@ -27,7 +27,7 @@ struct RemoveCommand: AsyncParsableCommand {
         guard let target = NodeID(node) else { throw ValidationError("\(node) is not a node id") }
         guard let address = ClusterAddress(cluster) else { throw ValidationError("--cluster expects host:port") }
         let secret = try ClusterSecretSource.load(file: secretFile, dataDirectory: dataDir)
-        let transport = try ZeroMQTransport(bind: ClusterAddress(host: "127.0.0.1", port: 0), clusterSecret: secret.bytes)
+        let transport = try ZeroMQTransport(bind: ClusterAddress(host: "127.0.0.1", port: 0), clusterSecret: secret)
         defer { Task { await transport.shutdown() } }
         let response: TransportResponse
         do {

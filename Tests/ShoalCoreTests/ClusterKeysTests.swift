@@ -3,12 +3,12 @@ import Testing
 
 struct ClusterKeysTests {
     @Test func derivationIsDeterministicAndSeparatesRoles() {
-        let secret = Array("cluster secret".utf8)
-        let keys = ClusterKeys(clusterSecret: secret)
-        #expect(keys == ClusterKeys(clusterSecret: secret))
+        let secret = ClusterSecret(phrase: "cluster secret")
+        let keys = ClusterKeys(secret: secret)
+        #expect(keys == ClusterKeys(secret: secret))
         #expect(keys.curveServerSecretKey.count == 32)
         #expect(keys.curveClientSecretKey.count == 32)
         #expect(keys.curveServerSecretKey != keys.curveClientSecretKey)
-        #expect(keys != ClusterKeys(clusterSecret: Array("cluster secreT".utf8)))
+        #expect(keys != ClusterKeys(secret: ClusterSecret(phrase: "cluster secreT")))
     }
 }

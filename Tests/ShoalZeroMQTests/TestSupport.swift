@@ -116,7 +116,7 @@ enum TransportKind: String, CaseIterable, Sendable, CustomTestStringConvertible 
     case zeroMQ, inMemory
     var testDescription: String { rawValue }
 
-    static let secret = Array("shoal test cluster secret".utf8)
+    static let secret = ClusterSecret(phrase: "shoal test cluster secret")
 
     /// A harness holding the network (for in-memory) and everything it made, for cleanup.
     func harness(idleTimeout: Duration = .seconds(5)) -> Harness { Harness(kind: self, idleTimeout: idleTimeout) }

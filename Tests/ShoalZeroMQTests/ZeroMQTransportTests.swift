@@ -35,7 +35,7 @@ struct ZeroMQTransportTests {
     @Test func aDifferentSecretGetsNothingThrough() async throws {
         let server = try ZeroMQTransport(bind: Self.loopback, clusterSecret: Self.secret, configuration: Self.configuration())
         let outsider = try ZeroMQTransport(
-            bind: Self.loopback, clusterSecret: Array("another cluster".utf8), configuration: Self.configuration()
+            bind: Self.loopback, clusterSecret: ClusterSecret(phrase: "another cluster"), configuration: Self.configuration()
         )
         let seen = Recorder<String>()
         await server.register(ClosureHandler(
@@ -60,8 +60,8 @@ struct ZeroMQTransportTests {
 
     @Test func zapRefusesAClientKeyThatIsNotTheCluster() async throws {
         let server = try ZeroMQTransport(bind: Self.loopback, clusterSecret: Self.secret, configuration: Self.configuration())
-        let member = ClusterKeys(clusterSecret: Self.secret)
-        let stranger = ClusterKeys(clusterSecret: Array("stolen server key only".utf8))
+        let member = ClusterKeys(secret: Self.secret)
+        let stranger = ClusterKeys(secret: ClusterSecret(phrase: "stolen server key only"))
         // Knows the server's public key (it is public) but not the cluster's client key.
         let intruder = try ZeroMQTransport(
             bind: Self.loopback, curve: CurveKeys(server: member, client: stranger, allowedClient: stranger),
@@ -89,7 +89,7 @@ struct ZeroMQTransportTests {
     @Test func malformedFramesAreCountedAndDropped() async throws {
         let server = try ZeroMQTransport(bind: Self.loopback, clusterSecret: Self.secret, configuration: Self.configuration())
         await server.register(ClosureHandler(), for: .echo)
-        let keys = try CurveKeys(ClusterKeys(clusterSecret: Self.secret))
+        let keys = try CurveKeys(ClusterKeys(secret: Self.secret))
         let context = try #require(zmq_ctx_new())
         let raw = try ZeroMQSocket.make(context, type: ZMQ_DEALER)
         try ZeroMQSocket.set(raw, ZMQ_LINGER, 0)
@@ -143,8 +143,8 @@ struct ZeroMQTransportTests {
     }
 
     @Test func plaintextModeWorksForBenchmarks() async throws {
-        let server = try ZeroMQTransport(bind: Self.loopback, clusterSecret: [], configuration: Self.configuration(curve: false))
-        let client = try ZeroMQTransport(bind: Self.loopback, clusterSecret: [], configuration: Self.configuration(curve: false))
+        let server = try ZeroMQTransport(bind: Self.loopback, clusterSecret: Self.secret, configuration: Self.configuration(curve: false))
+        let client = try ZeroMQTransport(bind: Self.loopback, clusterSecret: Self.secret, configuration: Self.configuration(curve: false))
         await server.register(ClosureHandler(), for: .echo)
         let response = try await client.request(TransportRequest(channel: .echo, head: [1, 2]), to: server.localAddress, timeout: .seconds(5))
         #expect(response.head == [1, 2])
@@ -153,7 +153,7 @@ struct ZeroMQTransportTests {
     }
 
     @Test func clusterKeysMatchWhatLibzmqDerives() throws {
-        let keys = ClusterKeys(clusterSecret: Self.secret)
+        let keys = ClusterKeys(secret: Self.secret)
         let curve = try CurveKeys(keys)
         #expect(try CurveKeys.decode(curve.serverSecret) == keys.curveServerSecretKey)
         #expect(curve.allowedClientPublic == (try CurveKeys.decode(curve.clientPublic)))

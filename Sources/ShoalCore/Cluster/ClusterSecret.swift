@@ -31,6 +31,11 @@ public struct ClusterSecret: Hashable, Sendable, CustomStringConvertible {
         ClusterSecret(bytes: (0..<byteCount).map { _ in UInt8.random(in: 0...255, using: &generator) })!
     }
 
+    /// A secret made from a phrase (its SHA-256): for tests and benchmarks, never for a cluster.
+    public init(phrase: String) {
+        self.bytes = Array(SHA256.hash(data: Array(phrase.utf8)))
+    }
+
     public var text: String { ClusterSecret.textPrefix + Hex.encode(bytes) }
 
     /// Never prints the secret itself.
