@@ -78,7 +78,11 @@ struct NodeLauncher {
         ])
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: membership), .init(service: app)],
+                services: [
+                    // Membership ends by itself only when this node was removed: then the node stops cleanly.
+                    .init(service: membership, successTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: app),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await transport.shutdown()
