@@ -2,7 +2,7 @@
 // Shoal: an OpenStack-compatible cloud as one identical node binary.
 //
 // Targets follow the layers of ../shared/DESIGN.md; dependencies only point down:
-//   1. pure core        ShoalCore, ShoalMembership          (no I/O, no clock, no randomness of its own)
+//   1. pure core        ShoalCore, ShoalMembership, ShoalSwiftAPI (no I/O, no clock, no randomness of its own)
 //   2. ports            ShoalPorts                          (protocols the services are written against)
 //   3. adapters         ShoalZeroMQ (+ CZeroMQ), ShoalSimulation (in-memory twins)
 //   4. services         ShoalNode                           (actors carrying out core decisions)
@@ -42,6 +42,10 @@ let package = Package(
             name: "ShoalMembership",
             dependencies: ["ShoalCore"],
             swiftSettings: optimizedEvenInDebug
+        ),
+        .target(
+            name: "ShoalSwiftAPI",
+            dependencies: ["ShoalCore", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // 2. Ports.
         .target(
@@ -101,6 +105,7 @@ let package = Package(
             path: "bench/Sources/ShoalBench"
         ),
         .testTarget(name: "ShoalCoreTests", dependencies: ["ShoalCore"]),
+        .testTarget(name: "ShoalSwiftAPITests", dependencies: ["ShoalCore", "ShoalSwiftAPI"]),
         .testTarget(name: "ShoalMembershipTests", dependencies: ["ShoalCore", "ShoalMembership"]),
         .testTarget(
             name: "ShoalZeroMQTests",
