@@ -71,7 +71,13 @@ struct InMemoryNetworkTests {
         let call = Task { () async throws(TransportError) -> TransportResponse in
             try await a.request(TransportRequest(channel: .membership, head: []), to: peer, timeout: .seconds(30))
         }
-        #expect(await waitUntil { clock.sleeperCount == 1 })
+        // The request's timer must be asleep on the manual clock before time moves; if it
+        // never gets there, give up without advancing (advancing first would hang the call).
+        guard await waitUntil(timeout: .seconds(60), { clock.sleeperCount == 1 }) else {
+            call.cancel()
+            Issue.record("the request's timeout never slept on the injected clock")
+            return
+        }
         clock.advance(by: .seconds(29))
         #expect(clock.sleeperCount == 1)
         clock.advance(by: .seconds(1))
