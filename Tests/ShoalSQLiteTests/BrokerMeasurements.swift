@@ -31,7 +31,7 @@ struct BrokerMeasurements {
                 for batch in 0..<batches {
                     try await broker.merge(items: (0..<1_000).map { index in
                         ObjectRecord(
-                            name: String(format: "dir%03d/object-%06d", batch % 37, batch * 1_000 + index), timestamp: ts(2),
+                            name: String(format: "dir%03ld/object-%06ld", batch % 37, batch * 1_000 + index), timestamp: ts(2),
                             size: 1024, contentType: "application/octet-stream", etag: "d41d8cd98f00b204e9800998ecf8427e")
                     })
                 }
@@ -48,7 +48,7 @@ struct BrokerMeasurements {
             let overwrite = try await seconds {
                 try await broker.merge(items: (0..<1_000).map { index in
                     ObjectRecord(
-                        name: String(format: "dir%03d/object-%06d", 0, index * 37), timestamp: ts(3),
+                        name: String(format: "dir000/object-%06ld", index), timestamp: ts(3),
                         size: 10, contentType: "text/plain", etag: "x")
                 })
             }
