@@ -58,6 +58,12 @@ let package = Package(
             name: "ShoalZeroMQ",
             dependencies: ["CZeroMQ", "ShoalCore", "ShoalPorts"]
         ),
+        .systemLibrary(name: "CSQLite3", path: "Sources/CSQLite3", pkgConfig: "sqlite3"),
+        .target(
+            name: "ShoalSQLite",
+            dependencies: ["CSQLite3", "ShoalCore"],
+            swiftSettings: optimizedEvenInDebug
+        ),
         .target(
             name: "ShoalSimulation",
             dependencies: ["ShoalCore", "ShoalMembership", "ShoalPorts"],
@@ -112,6 +118,7 @@ let package = Package(
             // Also runs the same behavioural suite against the in-memory twin.
             dependencies: ["CZeroMQ", "ShoalCore", "ShoalPorts", "ShoalZeroMQ", "ShoalSimulation"]
         ),
+        .testTarget(name: "ShoalSQLiteTests", dependencies: ["ShoalCore", "ShoalSQLite"]),
         .testTarget(
             name: "ShoalSimulationTests",
             dependencies: ["ShoalCore", "ShoalMembership", "ShoalSimulation"]
