@@ -38,59 +38,79 @@ public enum ListingFormat: String, Sendable, CaseIterable {
     }
 }
 
-/// One row of a container or account listing, as the API shows it.
-public enum ListingItem: Hashable, Sendable {
-    case object(name: String, bytes: Int64, hash: String, contentType: String, lastModified: SwiftTimestamp)
-    case subdir(String)
-    case container(name: String, count: Int64, bytes: Int64, lastModified: SwiftTimestamp)
-
-    var name: String {
-        switch self {
-        case .object(let name, _, _, _, _), .container(let name, _, _, _): name
-        case .subdir(let prefix): prefix
-        }
-    }
-}
-
 /// Renders listings byte for byte as OpenStack Swift does.
 public enum ListingRenderer {
-    /// `root` is the XML root element: `container` (with the container's name) or `account`.
-    public static func render(_ items: [ListingItem], format: ListingFormat, root: (element: String, name: String)) -> String {
+    /// A container's object listing; the XML root is `<container name="...">`.
+    public static func render(_ items: [ObjectListing], format: ListingFormat, container: String) -> String {
+        render(items.map(Row.init), format: format, root: "container", name: container)
+    }
+
+    /// An account's container listing; the XML root is `<account name="...">`.
+    public static func render(_ items: [ContainerListing], format: ListingFormat, account: String) -> String {
+        render(items.map(Row.init), format: format, root: "account", name: account)
+    }
+
+    /// One listing row as fields in Swift's order: (JSON/XML key, value, is a number).
+    struct Row {
+        let name: String
+        let element: String
+        let fields: [(key: String, value: String, numeric: Bool)]
+
+        init(name: String, element: String, fields: [(key: String, value: String, numeric: Bool)]) {
+            self.name = name
+            self.element = element
+            self.fields = fields
+        }
+
+        init(_ item: ObjectListing) {
+            switch item {
+            case .object(let entry):
+                self.init(name: entry.name, element: "object", fields: [
+                    ("hash", entry.etag, false), ("last_modified", isoformat(entry.lastModified), false),
+                    ("bytes", String(entry.bytes), true), ("name", entry.name, false), ("content_type", entry.contentType, false),
+                ])
+            case .subdir(let subdir):
+                self.init(subdir: subdir)
+            }
+        }
+
+        init(_ item: ContainerListing) {
+            switch item {
+            case .container(let entry):
+                self.init(name: entry.name, element: "container", fields: [
+                    ("name", entry.name, false), ("count", String(entry.count), true),
+                    ("bytes", String(entry.bytes), true), ("last_modified", isoformat(entry.lastModified), false),
+                ])
+            case .subdir(let subdir):
+                self.init(subdir: subdir)
+            }
+        }
+
+        init(subdir: SubdirEntry) {
+            self.init(name: subdir.prefix, element: "subdir", fields: [("subdir", subdir.prefix, false)])
+        }
+
+        var json: String {
+            "{" + fields.map { "\"\($0.key)\": " + ($0.numeric ? $0.value : quote($0.value)) }.joined(separator: ", ") + "}"
+        }
+
+        var xml: String {
+            if element == "subdir" { return "<subdir name=\"\(escape(name))\"><name>\(escape(name))</name></subdir>" }
+            // Swift's XML lists the name first.
+            let ordered = fields.filter { $0.key == "name" } + fields.filter { $0.key != "name" }
+            return "<\(element)>" + ordered.map { "<\($0.key)>\(escape($0.value))</\($0.key)>" }.joined() + "</\(element)>"
+        }
+    }
+
+    static func render(_ rows: [Row], format: ListingFormat, root: String, name: String) -> String {
         switch format {
         case .plain:
-            return items.map { $0.name + "\n" }.joined()
+            return rows.map { $0.name + "\n" }.joined()
         case .json:
-            return "[" + items.map(json).joined(separator: ", ") + "]"
+            return "[" + rows.map(\.json).joined(separator: ", ") + "]"
         case .xml:
-            var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<\(root.element) name=\"\(escape(root.name))\">"
-            for item in items { out += xml(item) }
-            return out + "</\(root.element)>"
-        }
-    }
-
-    static func json(_ item: ListingItem) -> String {
-        switch item {
-        case .object(let name, let bytes, let hash, let contentType, let lastModified):
-            return "{\"hash\": \(quote(hash)), \"last_modified\": \(quote(isoformat(lastModified))), "
-                + "\"bytes\": \(bytes), \"name\": \(quote(name)), \"content_type\": \(quote(contentType))}"
-        case .subdir(let prefix):
-            return "{\"subdir\": \(quote(prefix))}"
-        case .container(let name, let count, let bytes, let lastModified):
-            return "{\"name\": \(quote(name)), \"count\": \(count), \"bytes\": \(bytes), "
-                + "\"last_modified\": \(quote(isoformat(lastModified)))}"
-        }
-    }
-
-    static func xml(_ item: ListingItem) -> String {
-        switch item {
-        case .object(let name, let bytes, let hash, let contentType, let lastModified):
-            return "<object><name>\(escape(name))</name><hash>\(hash)</hash><bytes>\(bytes)</bytes>"
-                + "<content_type>\(escape(contentType))</content_type><last_modified>\(isoformat(lastModified))</last_modified></object>"
-        case .subdir(let prefix):
-            return "<subdir name=\"\(escape(prefix))\"><name>\(escape(prefix))</name></subdir>"
-        case .container(let name, let count, let bytes, let lastModified):
-            return "<container><name>\(escape(name))</name><count>\(count)</count><bytes>\(bytes)</bytes>"
-                + "<last_modified>\(isoformat(lastModified))</last_modified></container>"
+            return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<\(root) name=\"\(escape(name))\">"
+                + rows.map(\.xml).joined() + "</\(root)>"
         }
     }
 

@@ -8,22 +8,22 @@ import Testing
 
 @Suite("Listing formats")
 struct ListingRendererTests {
-    let items: [ListingItem] = [
-        .object(name: "a\"b", bytes: 5, hash: "5d41402abc4b2a76b9719d911017c592", contentType: "text/plain",
-                lastModified: SwiftTimestamp("1367357087.12345")!),
-        .subdir("photos/"),
-        .object(name: "é<x>", bytes: 0, hash: "d41d8cd98f00b204e9800998ecf8427e", contentType: "application/octet-stream",
-                lastModified: SwiftTimestamp("0000000001.00000")!),
+    let items: [ObjectListing] = [
+        .object(ObjectListingEntry(name: "a\"b", bytes: 5, etag: "5d41402abc4b2a76b9719d911017c592", contentType: "text/plain",
+                                   lastModified: SwiftTimestamp("1367357087.12345")!)),
+        .subdir(SubdirEntry(prefix: "photos/")),
+        .object(ObjectListingEntry(name: "é<x>", bytes: 0, etag: "d41d8cd98f00b204e9800998ecf8427e",
+                                   contentType: "application/octet-stream", lastModified: SwiftTimestamp("0000000001.00000")!)),
     ]
 
     @Test("plain is one name per line")
     func plain() {
-        #expect(ListingRenderer.render(items, format: .plain, root: ("container", "c")) == "a\"b\nphotos/\né<x>\n")
+        #expect(ListingRenderer.render(items, format: .plain, container: "c") == "a\"b\nphotos/\né<x>\n")
     }
 
     @Test("JSON parses back with Swift's keys and escapes non-ASCII")
     func json() throws {
-        let text = ListingRenderer.render(items, format: .json, root: ("container", "c"))
+        let text = ListingRenderer.render(items, format: .json, container: "c")
         #expect(text.contains("\\u00e9<x>"))
         let parsed = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [[String: Any]]
         #expect(parsed.count == 3)
@@ -37,12 +37,23 @@ struct ListingRendererTests {
 
     @Test("XML escapes names and carries the root's name")
     func xml() throws {
-        let text = ListingRenderer.render(items, format: .xml, root: ("container", "my&c"))
+        let text = ListingRenderer.render(items, format: .xml, container: "my&c")
         #expect(text.hasPrefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<container name=\"my&amp;c\">"))
         #expect(text.contains("<name>é&lt;x&gt;</name>"))
         #expect(text.contains("<subdir name=\"photos/\"><name>photos/</name></subdir>"))
         let document = try XMLDocument(xmlString: text)
         #expect(try document.nodes(forXPath: "//object").count == 2)
+    }
+
+    @Test("account listings carry count and bytes")
+    func account() throws {
+        let rows: [ContainerListing] = [
+            .container(ContainerListingEntry(name: "photos", count: 3, bytes: 42, lastModified: SwiftTimestamp("1700000000")!)),
+        ]
+        let text = ListingRenderer.render(rows, format: .json, account: "AUTH_test")
+        #expect(text == "[{\"name\": \"photos\", \"count\": 3, \"bytes\": 42, \"last_modified\": \"2023-11-14T22:13:20.000000\"}]")
+        #expect(ListingRenderer.render(rows, format: .xml, account: "AUTH_test").contains(
+            "<account name=\"AUTH_test\"><container><name>photos</name><count>3</count><bytes>42</bytes>"))
     }
 
     @Test("format negotiation: query, then Accept, then plain")
