@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
     ],
     targets: [
         // 1. Pure core.
@@ -53,6 +54,11 @@ let package = Package(
         .target(
             name: "ShoalZeroMQ",
             dependencies: ["CZeroMQ", "ShoalCore", "ShoalPorts"]
+        ),
+        .target(
+            name: "ShoalDiskStore",
+            dependencies: ["ShoalCore", "ShoalPorts", .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: optimizedEvenInDebug
         ),
         .target(
             name: "ShoalSimulation",
@@ -106,6 +112,16 @@ let package = Package(
             name: "ShoalZeroMQTests",
             // Also runs the same behavioural suite against the in-memory twin.
             dependencies: ["CZeroMQ", "ShoalCore", "ShoalPorts", "ShoalZeroMQ", "ShoalSimulation"]
+        ),
+        .executableTarget(
+            name: "ShoalDiskBench",
+            dependencies: ["ShoalCore", "ShoalPorts", "ShoalDiskStore"],
+            path: "bench/Sources/ShoalDiskBench"
+        ),
+        .testTarget(
+            name: "ShoalDiskStoreTests",
+            // Also runs the same behavioural suite against the in-memory twin.
+            dependencies: ["ShoalCore", "ShoalPorts", "ShoalDiskStore", "ShoalSimulation"]
         ),
         .testTarget(
             name: "ShoalSimulationTests",
