@@ -90,15 +90,17 @@ struct ObjectMetadataWireTests {
         #expect(ObjectKey(account: "a", container: "c", object: "", hasher: hasher, partPower: 10) == nil)
     }
 
-    /// 150,000 frames: valid encodings (which must round-trip), random bytes, truncations,
+    /// 120,000 frames: valid encodings (which must round-trip), random bytes, truncations,
     /// bit flips and splices, through all three decoders. None may trap.
     @Test func decodersSurviveFuzzedFrames() {
         let (seed, generator) = TestSeed.generator(default: 0x0B1E_C7)
         var random = generator
         var roundTrips = 0
         var rejected = 0
-        for iteration in 0..<150_000 {
-            let metadata = Self.randomMetadata(&random)
+        // Building random values is the slow part in a debug test build: draw from a pool.
+        let pool = (0..<512).map { _ in Self.randomMetadata(&random) }
+        for iteration in 0..<120_000 {
+            let metadata = pool[Int.random(in: 0..<pool.count, using: &random)]
             let encoded: [UInt8]
             switch iteration % 3 {
             case 0: encoded = metadata.wireBytes()
@@ -133,8 +135,8 @@ struct ObjectMetadataWireTests {
             if (try? ContainerUpdate(wireBytes: frame)) == nil { failures += 1 }
             rejected += failures
         }
-        #expect(roundTrips == 10_000, "seed \(seed)")
-        #expect(rejected > 150_000, "seed \(seed)")
+        #expect(roundTrips == 8_000, "seed \(seed)")
+        #expect(rejected > 120_000, "seed \(seed)")
     }
 
     static func randomMetadata(_ random: inout SeededRandom) -> ObjectMetadata {
