@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
     ],
     targets: [
         // 1. Pure core.
@@ -62,6 +63,11 @@ let package = Package(
         .target(
             name: "ShoalSQLite",
             dependencies: ["CSQLite3", "ShoalCore"],
+            swiftSettings: optimizedEvenInDebug
+        ),
+        .target(
+            name: "ShoalDiskStore",
+            dependencies: ["ShoalCore", "ShoalPorts", .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: optimizedEvenInDebug
         ),
         .target(
@@ -105,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "ShoalBench",
             dependencies: [
-                "ShoalCore", "ShoalMembership", "ShoalSimulation", "ShoalZeroMQ", "ShoalPorts",
+                "ShoalCore", "ShoalMembership", "ShoalSimulation", "ShoalZeroMQ", "ShoalPorts", "ShoalDiskStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "bench/Sources/ShoalBench"
@@ -119,6 +125,11 @@ let package = Package(
             dependencies: ["CZeroMQ", "ShoalCore", "ShoalPorts", "ShoalZeroMQ", "ShoalSimulation"]
         ),
         .testTarget(name: "ShoalSQLiteTests", dependencies: ["ShoalCore", "ShoalSQLite"]),
+        .testTarget(
+            name: "ShoalDiskStoreTests",
+            // Also runs the same behavioural suite against the in-memory twin.
+            dependencies: ["ShoalCore", "ShoalPorts", "ShoalDiskStore", "ShoalSimulation"]
+        ),
         .testTarget(
             name: "ShoalSimulationTests",
             dependencies: ["ShoalCore", "ShoalMembership", "ShoalSimulation"]

@@ -1,0 +1,98 @@
+import ShoalCore
+import ShoalPorts
+
+/// The layout of every file the disk store writes (`.data`, `.ts`, `.meta`): a fixed
+/// 36-byte prefix, an encoded record, then the body (only `.data` has one).
+///
+///     "SHOB" | version u8 | kind u8 | reserved u16 | bodyLength u64 | md5 [16] | recordLength u32
+///
+/// A `.data` record is the stored path and the ``ObjectMetadata`` (its ETag and length
+/// fields are taken from the prefix, which is rewritten once the body has streamed); a `.ts`
+/// record is the path and timestamp; a `.meta` record is an ``ObjectMetadataUpdate``. Data
+/// and metadata live in one file, so one fdatasync makes both durable; no xattrs are used.
+enum DiskFileFormat {
+    static let magic: [UInt8] = Array("SHOB".utf8)
+    static let version: UInt8 = 1
+    static let prefixBytes = 36
+    /// Records larger than this are refused as corrupt.
+    static let maximumRecordBytes = 1 << 20
+
+    enum Kind: UInt8 {
+        case data = 1
+        case tombstone = 2
+        case meta = 3
+    }
+
+    /// A decoded prefix.
+    struct Prefix {
+        var kind: Kind
+        var bodyLength: Int
+        var md5: [UInt8]
+        var recordLength: Int
+        /// Where the body starts in the file.
+        var bodyOffset: Int { DiskFileFormat.prefixBytes + recordLength }
+    }
+
+    static func encodePrefix(kind: Kind, bodyLength: Int, md5: [UInt8], recordLength: Int) -> [UInt8] {
+        var writer = ByteWriter(reservingCapacity: prefixBytes)
+        writer.writeRaw(magic)
+        writer.write(version)
+        writer.write(kind.rawValue)
+        writer.write(UInt16(0))
+        writer.write(UInt64(bodyLength))
+        writer.writeRaw(md5.count == 16 ? md5 : [UInt8](repeating: 0, count: 16))
+        writer.write(UInt32(recordLength))
+        return writer.bytes
+    }
+
+    static func decodePrefix(_ bytes: [UInt8]) throws(WireError) -> Prefix {
+        var reader = ByteReader(bytes)
+        guard try reader.readRaw(count: 4) == magic else { throw .badMagic }
+        let fileVersion = try reader.readUInt8()
+        guard fileVersion == version else { throw .unsupportedVersion(fileVersion) }
+        let tag = try reader.readUInt8()
+        guard let kind = Kind(rawValue: tag) else { throw .unknownTag(field: "kind", value: UInt64(tag)) }
+        _ = try reader.readUInt16()
+        let bodyLength = try reader.readUInt64()
+        guard bodyLength <= UInt64(Int64.max) else { throw .lengthOutOfRange(field: "bodyLength", value: bodyLength) }
+        let md5 = try reader.readRaw(count: 16)
+        let recordLength = try reader.readUInt32()
+        guard recordLength <= UInt32(maximumRecordBytes) else { throw .lengthOutOfRange(field: "record", value: UInt64(recordLength)) }
+        return Prefix(kind: kind, bodyLength: Int(bodyLength), md5: md5, recordLength: Int(recordLength))
+    }
+
+    /// A `.data` record: path, then metadata.
+    static func dataRecord(path: String, metadata: ObjectMetadata) -> [UInt8] {
+        var writer = ByteWriter(reservingCapacity: 256)
+        writer.writeString(path)
+        metadata.encode(into: &writer)
+        return writer.bytes
+    }
+
+    /// A `.ts` record: path, then timestamp.
+    static func tombstoneRecord(path: String, timestamp: SwiftTimestamp) -> [UInt8] {
+        var writer = ByteWriter(reservingCapacity: 64)
+        writer.writeString(path)
+        timestamp.encode(into: &writer)
+        return writer.bytes
+    }
+
+    /// Decodes a `.data` record and puts the prefix's size and MD5 into the metadata.
+    static func decodeData(record: [UInt8], prefix: Prefix) throws(WireError) -> (path: String, metadata: ObjectMetadata) {
+        var reader = ByteReader(record)
+        let path = try reader.readString(field: "path", limit: 2_048)
+        var metadata = try ObjectMetadata(from: &reader)
+        try reader.expectEnd()
+        metadata.contentLength = prefix.bodyLength
+        metadata.etag = ObjectHash.hexString(prefix.md5)
+        return (path, metadata)
+    }
+
+    /// Parses 32 hex digits into 16 bytes.
+    static func md5Bytes(hex: String) -> [UInt8] {
+        let utf8 = Array(hex.utf8)
+        guard utf8.count == 32 else { return [] }
+        func nibble(_ c: UInt8) -> UInt8 { c <= 0x39 ? c - 0x30 : c - 0x61 + 10 }
+        return (0..<16).map { nibble(utf8[2 * $0]) << 4 | nibble(utf8[2 * $0 + 1]) }
+    }
+}

@@ -1,0 +1,133 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ShoalCore
+import ShoalPorts
+
+extension DiskObjectStore {
+    public func put(_ key: ObjectKey, metadata: ObjectMetadata, body: ChunkStream, expectedETag: String?) async throws -> StoredObject {
+        do { try metadata.validate() } catch { throw ObjectStoreError.invalidMetadata(error) }
+        let writer = DataFileWriter(store: self, key: key, metadata: metadata)
+        var hasher = ETagHasher()
+        var sizeBytes = 0
+        var pending: [UInt8] = []
+        defer { statistics.release(pending.count) }
+        do {
+            for try await chunk in body {
+                hasher.update(chunk)
+                sizeBytes += chunk.count
+                statistics.hold(chunk.count)
+                if pending.isEmpty { pending = chunk } else { pending.append(contentsOf: chunk) }
+                if pending.count >= writeBufferBytes {
+                    try await writer.append(pending)
+                    statistics.release(pending.count)
+                    pending = []
+                }
+            }
+            let etag = hasher.finalize()
+            if let expectedETag, expectedETag.lowercased() != etag {
+                throw ObjectStoreError.etagMismatch(expected: expectedETag, actual: etag)
+            }
+            try await writer.finish(pending, sizeBytes: sizeBytes, etag: etag)
+            return StoredObject(timestamp: metadata.timestamp, etag: etag, sizeBytes: sizeBytes)
+        } catch {
+            await writer.discard()
+            throw error
+        }
+    }
+
+    public func delete(_ key: ObjectKey, timestamp: SwiftTimestamp) async throws -> DeleteOutcome {
+        try await io.run {
+            let state = try self.scan(self.hashDirectory(key))
+            if let newest = state.newest, newest.timestamp >= timestamp { return .outdated(existing: newest.timestamp) }
+            let record = DiskFileFormat.tombstoneRecord(path: key.path, timestamp: timestamp)
+            try self.commitSmallFile(kind: .tombstone, record: record, timestamp: timestamp, for: key)
+            return .deleted(hadObject: state.newest?.kind == .data)
+        }
+    }
+
+    public func post(_ key: ObjectKey, metadata: ObjectMetadataUpdate) async throws -> PostOutcome {
+        do { try metadata.validate() } catch { throw ObjectStoreError.invalidMetadata(error) }
+        return try await io.run {
+            let state = try self.scan(self.hashDirectory(key))
+            guard let newest = state.newest else { return .notFound(deletedAt: nil) }
+            guard newest.kind == .data else { return .notFound(deletedAt: newest.timestamp) }
+            if let existing = state.newestTimestamp, existing >= metadata.timestamp { return .outdated(existing: existing) }
+            try self.commitSmallFile(kind: .meta, record: metadata.wireBytes(), timestamp: metadata.timestamp, for: key)
+            return .updated
+        }
+    }
+}
+
+/// One PUT's temporary `.data` file: created on the first write (after checking that no
+/// newer version exists), appended to as the body streams, then finished (header rewritten
+/// with size and MD5, synced, renamed) or discarded. Used by one task at a time.
+final class DataFileWriter: @unchecked Sendable {
+    private let store: DiskObjectStore
+    private let key: ObjectKey
+    private let metadata: ObjectMetadata
+    private var fd: Int32 = -1
+    private var temporary = ""
+    private var offset = 0
+    private var recordLength = 0
+
+    init(store: DiskObjectStore, key: ObjectKey, metadata: ObjectMetadata) {
+        self.store = store
+        self.key = key
+        self.metadata = metadata
+    }
+
+    func append(_ bytes: [UInt8]) async throws {
+        try await store.io.run {
+            try self.openIfNeeded()
+            try PosixFile.write(self.fd, bytes, at: self.offset)
+            self.offset += bytes.count
+        }
+    }
+
+    func finish(_ bytes: [UInt8], sizeBytes: Int, etag: String) async throws {
+        try await store.io.run {
+            try self.openIfNeeded()
+            if !bytes.isEmpty { try PosixFile.write(self.fd, bytes, at: self.offset) }
+            let prefix = DiskFileFormat.encodePrefix(kind: .data, bodyLength: sizeBytes, md5: DiskFileFormat.md5Bytes(hex: etag),
+                                                     recordLength: self.recordLength)
+            try PosixFile.write(self.fd, prefix, at: 0)
+            try self.checkNotOutdated()
+            let name = HashDirectory.FileName(timestamp: self.metadata.timestamp, kind: .data).name
+            let fd = self.fd
+            self.fd = -1
+            try self.store.install(temporary: self.temporary, fd: fd, as: name, for: self.key)
+        }
+    }
+
+    func discard() async {
+        _ = try? await store.io.run {
+            if self.fd >= 0 {
+                PosixFile.closeFile(self.fd)
+                PosixFile.unlinkFile(self.temporary)
+                self.fd = -1
+            }
+        }
+    }
+
+    /// Creates the temporary file with a placeholder prefix and the metadata record.
+    private func openIfNeeded() throws {
+        guard fd < 0 else { return }
+        try checkNotOutdated()
+        temporary = store.temporaryPath(for: key)
+        fd = try PosixFile.openFile(temporary, flags: O_WRONLY | O_CREAT | O_EXCL)
+        let record = DiskFileFormat.dataRecord(path: key.path, metadata: metadata)
+        recordLength = record.count
+        let prefix = DiskFileFormat.encodePrefix(kind: .data, bodyLength: 0, md5: [], recordLength: record.count)
+        try PosixFile.write(fd, prefix + record, at: 0)
+        offset = prefix.count + record.count
+    }
+
+    private func checkNotOutdated() throws {
+        if let newest = try store.scan(store.hashDirectory(key)).newest, newest.timestamp >= metadata.timestamp {
+            throw ObjectStoreError.outdated(existing: newest.timestamp)
+        }
+    }
+}

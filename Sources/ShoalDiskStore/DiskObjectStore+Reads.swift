@@ -1,0 +1,114 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ShoalCore
+import ShoalPorts
+
+extension DiskObjectStore {
+    /// The current `.data` of an object, opened: its descriptor, merged metadata, stored
+    /// path, where its body starts, and the body bytes the first read already brought in.
+    struct OpenedData {
+        var fd: Int32
+        var metadata: ObjectMetadata
+        var path: String
+        var bodyOffset: Int
+        var leading: [UInt8]
+    }
+
+    /// What the first read of a file brings in: the header of any file and, for small
+    /// objects, the whole body.
+    static let firstReadBytes = 64 * 1024
+
+    public func head(_ key: ObjectKey) async throws -> ObjectState {
+        try await io.run {
+            let (state, opened) = try self.openCurrent(key)
+            if let opened {
+                PosixFile.closeFile(opened.fd)
+                return .present(opened.metadata, path: opened.path)
+            }
+            if let newest = state.newest { return .deleted(newest.timestamp) }
+            return .missing
+        }
+    }
+
+    public func get(_ key: ObjectKey, range: ClosedRange<Int>?) async throws -> ObjectReader? {
+        guard let opened = try await io.run({ try self.openCurrent(key).1 }) else { return nil }
+        let size = opened.metadata.contentLength
+        var start = 0
+        var length = size
+        if let range {
+            guard range.lowerBound >= 0, range.lowerBound < size else {
+                PosixFile.closeFile(opened.fd)
+                throw ObjectStoreError.rangeNotSatisfiable(sizeBytes: size)
+            }
+            start = range.lowerBound
+            length = min(range.upperBound, size - 1) - start + 1
+        }
+        let served = range.map { _ in start...(start + length - 1) }
+        let cursor = FileBodyCursor(store: self, opened: opened, start: start, length: length)
+        return ObjectReader(metadata: opened.metadata, path: opened.path, range: served,
+                            body: ChunkStream { try await cursor.next() })
+    }
+
+    /// Finds the current version and opens its `.data`, merging a newer `.meta`; retries
+    /// when a concurrent write removed a file between listing and opening. Blocking.
+    func openCurrent(_ key: ObjectKey) throws -> (HashDirectory, OpenedData?) {
+        let directory = hashDirectory(key)
+        var attempts = 0
+        while true {
+            attempts += 1
+            let state = try scan(directory)
+            guard let newest = state.newest, newest.kind == .data else { return (state, nil) }
+            do {
+                var opened = try openData(directory + "/" + newest.name)
+                if let meta = state.meta {
+                    opened.metadata = opened.metadata.applying(try readMeta(directory + "/" + meta.name))
+                }
+                return (state, opened)
+            } catch ObjectStoreError.io(let operation, let code) where code == ENOENT {
+                if attempts >= 5 { throw ObjectStoreError.io(operation: operation, errno: code) }
+            }
+        }
+    }
+
+    /// Opens a `.data` file and decodes its header. Blocking; the caller closes `fd`.
+    private func openData(_ file: String) throws -> OpenedData {
+        let fd = try PosixFile.openFile(file, flags: O_RDONLY)
+        do {
+            var bytes = try PosixFile.read(fd, count: DiskObjectStore.firstReadBytes, at: 0)
+            let prefix = try DiskFileFormat.decodePrefix(Array(bytes.prefix(DiskFileFormat.prefixBytes)))
+            guard prefix.kind == .data else { throw ObjectStoreError.corrupt(path: file) }
+            if bytes.count < prefix.bodyOffset {
+                bytes += try PosixFile.read(fd, count: prefix.bodyOffset - bytes.count, at: bytes.count)
+                guard bytes.count == prefix.bodyOffset else { throw ObjectStoreError.corrupt(path: file) }
+            }
+            let record = Array(bytes[DiskFileFormat.prefixBytes..<prefix.bodyOffset])
+            let (path, metadata) = try DiskFileFormat.decodeData(record: record, prefix: prefix)
+            let leading = Array(bytes[prefix.bodyOffset...].prefix(prefix.bodyLength))
+            return OpenedData(fd: fd, metadata: metadata, path: path, bodyOffset: prefix.bodyOffset, leading: leading)
+        } catch is WireError {
+            PosixFile.closeFile(fd)
+            throw ObjectStoreError.corrupt(path: file)
+        } catch {
+            PosixFile.closeFile(fd)
+            throw error
+        }
+    }
+
+    /// Reads a `.meta` file's update. Blocking.
+    private func readMeta(_ file: String) throws -> ObjectMetadataUpdate {
+        let fd = try PosixFile.openFile(file, flags: O_RDONLY)
+        defer { PosixFile.closeFile(fd) }
+        do {
+            let head = try PosixFile.read(fd, count: DiskFileFormat.prefixBytes, at: 0)
+            let prefix = try DiskFileFormat.decodePrefix(head)
+            guard prefix.kind == .meta else { throw ObjectStoreError.corrupt(path: file) }
+            let record = try PosixFile.read(fd, count: prefix.recordLength, at: DiskFileFormat.prefixBytes)
+            return try ObjectMetadataUpdate(wireBytes: record)
+        } catch is WireError {
+            throw ObjectStoreError.corrupt(path: file)
+        }
+    }
+}

@@ -1,0 +1,114 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ShoalCore
+import ShoalPorts
+
+/// The object role's store on one local device, laid out as OpenStack Swift lays it out:
+/// `<device>/objects/<partition>/<suffix>/<hash>/<timestamp>.data|.ts|.meta`, temporary
+/// files in `<device>/tmp/`. Each version is one file (``DiskFileFormat``: header, then
+/// body), written to `tmp`, fdatasynced, renamed into place and made durable by an fsync of
+/// its directory, so a crash never leaves half an object visible. All blocking calls run
+/// on a ``DiskIO`` pool. Created by the node for each device it serves; the
+/// object server and the replicator call it through ``ObjectStore``.
+public final class DiskObjectStore: ObjectStore {
+    public let devicePath: String
+    /// Buffered-bytes and fsync counters.
+    public let statistics: DiskStoreStatistics
+    let io: DiskIO
+    /// Size of the chunks a GET body yields.
+    let readChunkBytes: Int
+    /// A PUT gathers small chunks up to this many bytes before one write call.
+    let writeBufferBytes: Int
+
+    var objectsPath: String { devicePath + "/objects" }
+    var tmpPath: String { devicePath + "/tmp" }
+
+    /// Opens (creating if needed) the store at `devicePath` and removes temporary files a
+    /// crash left behind. Blocks briefly: call it at start-up, before serving.
+    public init(devicePath: String, io: DiskIO = .shared, readChunkBytes: Int = 256 * 1024,
+                writeBufferBytes: Int = 1 << 20) throws {
+        self.devicePath = DiskObjectStore.absolute(devicePath)
+        self.io = io
+        self.readChunkBytes = max(4_096, readChunkBytes)
+        self.writeBufferBytes = max(4_096, writeBufferBytes)
+        statistics = DiskStoreStatistics()
+        try PosixFile.makeDirectories(objectsPath)
+        try PosixFile.makeDirectories(tmpPath)
+        for name in try PosixFile.list(tmpPath) { PosixFile.unlinkFile(tmpPath + "/" + name) }
+    }
+
+    /// `<device>/objects/<partition>/<suffix>/<hash>`: built only from a validated hash.
+    func hashDirectory(_ key: ObjectKey) -> String {
+        hashDirectory(partition: key.partition, hash: key.hash)
+    }
+
+    func hashDirectory(partition: Int, hash: ObjectHash) -> String {
+        "\(objectsPath)/\(partition)/\(hash.suffix)/\(hash.hex)"
+    }
+
+    /// Lists and classifies one hash directory. Blocking.
+    func scan(_ directory: String) throws -> HashDirectory {
+        HashDirectory(names: try PosixFile.list(directory))
+    }
+
+    /// A fresh temporary file path in `<device>/tmp`.
+    func temporaryPath(for key: ObjectKey) -> String {
+        "\(tmpPath)/\(key.hash.hex)-\(String(UInt64.random(in: 0...UInt64.max), radix: 16)).tmp"
+    }
+
+    /// Makes a finished temporary file the version `name` of `key`: fdatasync, rename into the
+    /// hash directory (created if needed), fsync that directory (and the parents of any
+    /// directory created), then unlink what the new file made obsolete. Blocking; closes `fd`.
+    func install(temporary: String, fd: Int32, as name: String, for key: ObjectKey) throws {
+        do {
+            try PosixFile.dataSync(fd)
+        } catch {
+            PosixFile.closeFile(fd)
+            PosixFile.unlinkFile(temporary)
+            throw error
+        }
+        PosixFile.closeFile(fd)
+        let directory = hashDirectory(key)
+        let created: [String]
+        do {
+            created = try PosixFile.makeDirectories(directory)
+            try PosixFile.renameFile(temporary, to: directory + "/" + name)
+        } catch {
+            PosixFile.unlinkFile(temporary)
+            throw error
+        }
+        try PosixFile.syncDirectory(directory)
+        for made in created { try PosixFile.syncDirectory(PosixFile.parent(of: made)) }
+        statistics.countSyncs(2 + created.count)
+        for obsolete in try scan(directory).obsolete { PosixFile.unlinkFile(directory + "/" + obsolete) }
+    }
+
+    /// Writes a small header-only file (`.ts` or `.meta`) at `timestamp` and installs it. Blocking.
+    func commitSmallFile(kind: DiskFileFormat.Kind, record: [UInt8], timestamp: SwiftTimestamp, for key: ObjectKey) throws {
+        let temporary = temporaryPath(for: key)
+        let fd = try PosixFile.openFile(temporary, flags: O_WRONLY | O_CREAT | O_EXCL)
+        do {
+            let prefix = DiskFileFormat.encodePrefix(kind: kind, bodyLength: 0, md5: [], recordLength: record.count)
+            try PosixFile.write(fd, prefix + record, at: 0)
+        } catch {
+            PosixFile.closeFile(fd)
+            PosixFile.unlinkFile(temporary)
+            throw error
+        }
+        let name = HashDirectory.FileName(timestamp: timestamp, kind: kind).name
+        try install(temporary: temporary, fd: fd, as: name, for: key)
+    }
+
+    private static func absolute(_ path: String) -> String {
+        var trimmed = path
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+        if trimmed.hasPrefix("/") { return trimmed }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return trimmed }
+        let cwd = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return cwd + "/" + trimmed
+    }
+}

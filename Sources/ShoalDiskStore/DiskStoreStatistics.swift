@@ -1,0 +1,37 @@
+import Synchronization
+
+/// Counters a disk store keeps for tests and metrics: bytes of bodies held in memory
+/// (now and at peak — what proves a large object streams instead of buffering) and the
+/// number of fsync/fdatasync calls. Read by tests, the benchmark and later /metrics.
+public final class DiskStoreStatistics: Sendable {
+    private struct Counters {
+        var bufferedBytes = 0
+        var peakBufferedBytes = 0
+        var syncs = 0
+    }
+
+    private let counters = Mutex(Counters())
+
+    public init() {}
+
+    /// Body bytes held in memory by in-flight puts and gets right now.
+    public var bufferedBytes: Int { counters.withLock { $0.bufferedBytes } }
+    /// The most body bytes ever held at once.
+    public var peakBufferedBytes: Int { counters.withLock { $0.peakBufferedBytes } }
+    /// fsync and fdatasync calls made so far.
+    public var syncs: Int { counters.withLock { $0.syncs } }
+
+    func hold(_ bytes: Int) {
+        counters.withLock {
+            $0.bufferedBytes += bytes
+            $0.peakBufferedBytes = max($0.peakBufferedBytes, $0.bufferedBytes)
+        }
+    }
+
+    func release(_ bytes: Int) { counters.withLock { $0.bufferedBytes -= bytes } }
+
+    func countSyncs(_ count: Int) { counters.withLock { $0.syncs += count } }
+
+    /// Forgets the peak (the benchmark resets between phases).
+    public func resetPeak() { counters.withLock { $0.peakBufferedBytes = $0.bufferedBytes } }
+}

@@ -1,0 +1,82 @@
+import ShoalPorts
+import Synchronization
+
+/// Reads one GET's byte range out of an open `.data` file, a chunk at a time on the
+/// ``DiskIO`` pool, so memory stays bounded whatever the size. Owns the descriptor: closes
+/// it at the end of the range or when the stream is dropped. Made by `DiskObjectStore.get`.
+final class FileBodyCursor: Sendable {
+    private struct State {
+        var fd: Int32
+        /// Offset in the file of the next byte to read.
+        var position: Int
+        var remaining: Int
+        /// Body bytes the header read already brought in, served first.
+        var prefetched: [UInt8]?
+    }
+
+    private let store: DiskObjectStore
+    private let state: Mutex<State>
+
+    init(store: DiskObjectStore, opened: DiskObjectStore.OpenedData, start: Int, length: Int) {
+        self.store = store
+        var prefetched: [UInt8]?
+        if start < opened.leading.count, length > 0 {
+            let end = min(opened.leading.count, start + length)
+            prefetched = Array(opened.leading[start..<end])
+        }
+        let consumed = prefetched?.count ?? 0
+        var fd = opened.fd
+        if consumed == length {
+            PosixFile.closeFile(fd)
+            fd = -1
+        }
+        state = Mutex(State(fd: fd, position: opened.bodyOffset + start + consumed, remaining: length - consumed,
+                            prefetched: prefetched))
+    }
+
+    deinit { state.withLock { if $0.fd >= 0 { PosixFile.closeFile($0.fd) } } }
+
+    /// The next chunk, or nil at the end of the range.
+    func next() async throws -> [UInt8]? {
+        let step: (fd: Int32, position: Int, count: Int, ready: [UInt8]?) = state.withLock {
+            if let prefetched = $0.prefetched {
+                $0.prefetched = nil
+                return ($0.fd, 0, 0, prefetched)
+            }
+            return ($0.fd, $0.position, min(store.readChunkBytes, $0.remaining), nil)
+        }
+        if let ready = step.ready { return ready }
+        guard step.count > 0, step.fd >= 0 else {
+            close()
+            return nil
+        }
+        store.statistics.hold(step.count)
+        defer { store.statistics.release(step.count) }
+        let bytes: [UInt8]
+        do {
+            bytes = try await store.io.run { try PosixFile.read(step.fd, count: step.count, at: step.position) }
+        } catch {
+            close()
+            throw error
+        }
+        guard bytes.count == step.count else {
+            close()
+            throw ObjectStoreError.corrupt(path: "truncated body")
+        }
+        let finished = state.withLock {
+            $0.position += step.count
+            $0.remaining -= step.count
+            return $0.remaining == 0
+        }
+        if finished { close() }
+        return bytes
+    }
+
+    private func close() {
+        state.withLock {
+            if $0.fd >= 0 { PosixFile.closeFile($0.fd) }
+            $0.fd = -1
+            $0.remaining = 0
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import ShoalCore
+
+/// The object role's storage on one device: OpenStack Swift's DiskFile contract.
+///
+/// The object server calls it for PUT, GET, HEAD, DELETE and POST; the replicator calls
+/// the listing helpers. Versions are ordered by ``SwiftTimestamp`` (last writer wins): a
+/// write older than or as old as what is stored changes nothing and says so. Adapters:
+/// `DiskObjectStore` (files, durable) and `InMemoryObjectStore` (the twin for tests); both
+/// pass the same behavioural suite.
+public protocol ObjectStore: Sendable {
+    /// Streams `body` into a new version at `metadata.timestamp`, computing the MD5 on the
+    /// way; the stored metadata gets the computed ETag and size. Durable when it returns.
+    /// Throws ``ObjectStoreError/etagMismatch(expected:actual:)`` when `expectedETag` is
+    /// given and differs, ``ObjectStoreError/outdated(existing:)`` when a version at the
+    /// same or a newer timestamp (data or tombstone) is already stored; nothing becomes
+    /// visible then.
+    func put(_ key: ObjectKey, metadata: ObjectMetadata, body: ChunkStream, expectedETag: String?) async throws -> StoredObject
+
+    /// The current version with its body (whole, or `range` of it, inclusive byte offsets,
+    /// the upper bound clamped to the size), or nil when absent or deleted (``head(_:)`` tells
+    /// which). The body is read in chunks as it is consumed. Throws
+    /// ``ObjectStoreError/rangeNotSatisfiable(sizeBytes:)`` when the range starts past the end.
+    func get(_ key: ObjectKey, range: ClosedRange<Int>?) async throws -> ObjectReader?
+
+    /// The current state: present with merged metadata, deleted at a tombstone's
+    /// timestamp (for X-Backend-Timestamp), or missing.
+    func head(_ key: ObjectKey) async throws -> ObjectState
+
+    /// Writes a tombstone at `timestamp` unless a version at that time or newer is stored.
+    func delete(_ key: ObjectKey, timestamp: SwiftTimestamp) async throws -> DeleteOutcome
+
+    /// Swift's fast POST: stores `metadata` as a `.meta` version that replaces the user
+    /// metadata and POST-able headers on every read; content fields stay.
+    func post(_ key: ObjectKey, metadata: ObjectMetadataUpdate) async throws -> PostOutcome
+
+    /// Partitions that hold anything on this device, ascending.
+    func partitions() async throws -> [Int]
+
+    /// For each suffix directory of `partition`, an MD5 (hex) of the file names it holds;
+    /// two replicas with equal maps hold the same versions. (Swift's per-suffix hashes.)
+    func hashes(in partition: Int) async throws -> [String: String]
+
+    /// Every object (by hash) in `partition` with the timestamps of its current files.
+    func objects(inPartition partition: Int) async throws -> [PartitionObject]
+}

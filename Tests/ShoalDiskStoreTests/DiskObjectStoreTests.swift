@@ -1,0 +1,121 @@
+import Foundation
+import ShoalCore
+import ShoalDiskStore
+import ShoalPorts
+import ShoalSimulation
+import Testing
+
+/// What only the disk store must do: Swift's layout, one file per version, crash
+/// leftovers ignored, restarts, bounded memory for large bodies, no path traversal.
+struct DiskObjectStoreTests {
+    @Test func layoutIsSwiftsAndObsoleteVersionsAreRemoved() async throws {
+        let folder = try TemporaryDirectory()
+        let store = try DiskObjectStore(devicePath: folder.path)
+        let k = key("layout")
+        let directory = "objects/\(k.partition)/\(k.hash.suffix)/\(k.hash.hex)"
+        _ = try await store.put(k, metadata: metadata(at: ts(100)), body: .bytes([1]), expectedETag: nil)
+        #expect(folder.files() == ["\(directory)/0000000100.00000.data"])
+        _ = try await store.post(k, metadata: ObjectMetadataUpdate(timestamp: ts(150), userMetadata: ["A": "1"]))
+        #expect(folder.files() == ["\(directory)/0000000100.00000.data", "\(directory)/0000000150.00000.meta"])
+        _ = try await store.put(k, metadata: metadata(at: ts(200, offset: 5)), body: .bytes([2]), expectedETag: nil)
+        #expect(folder.files() == ["\(directory)/0000000200.00000_0000000000000005.data"])
+        _ = try await store.delete(k, timestamp: ts(300))
+        #expect(folder.files() == ["\(directory)/0000000300.00000.ts"])
+    }
+
+    @Test func leftoverTemporaryFilesAreIgnoredAndCleaned() async throws {
+        let folder = try TemporaryDirectory()
+        let first = try DiskObjectStore(devicePath: folder.path)
+        _ = try await first.put(key("kept"), metadata: metadata(at: ts(1)), body: .bytes([7]), expectedETag: nil)
+        // A crash mid-PUT leaves a temporary file; it must be invisible and removed at start.
+        let leftover = folder.path + "/tmp/" + key("half").hash.hex + "-dead.tmp"
+        #expect(FileManager.default.createFile(atPath: leftover, contents: Data(repeating: 0xAB, count: 10_000)))
+        #expect(try await first.head(key("half")) == .missing)
+        #expect(try await first.partitions() == [key("kept").partition])
+        let second = try DiskObjectStore(devicePath: folder.path)
+        #expect(!FileManager.default.fileExists(atPath: leftover))
+        #expect(try await readAll(second.get(key("kept"), range: nil)) == [7])
+        // Junk in a hash directory is ignored too.
+        let k = key("kept")
+        let junk = folder.path + "/objects/\(k.partition)/\(k.hash.suffix)/\(k.hash.hex)/garbage.data"
+        #expect(FileManager.default.createFile(atPath: junk, contents: Data([1, 2, 3])))
+        #expect(try await readAll(second.get(k, range: nil)) == [7])
+    }
+
+    @Test func restartSeesEverything() async throws {
+        let folder = try TemporaryDirectory()
+        let memory = InMemoryObjectStore()
+        do {
+            let store = try DiskObjectStore(devicePath: folder.path)
+            for target in [store as any ObjectStore, memory] {
+                _ = try await target.put(key("a"), metadata: metadata(at: ts(1), user: ["K": "V"]),
+                                         body: .bytes(bodyBytes(100_000)), expectedETag: nil)
+                _ = try await target.put(key("b"), metadata: metadata(at: ts(2)), body: .bytes([2]), expectedETag: nil)
+                _ = try await target.delete(key("b"), timestamp: ts(3))
+                _ = try await target.post(key("a"), metadata: ObjectMetadataUpdate(timestamp: ts(4), userMetadata: ["P": "Q"]))
+            }
+        }
+        let reopened = try DiskObjectStore(devicePath: folder.path)
+        let reader = try #require(try await reopened.get(key("a"), range: nil))
+        #expect(reader.metadata.userMetadata == ["P": "Q"])
+        #expect(try await reader.body.collect(upTo: 1 << 20) == bodyBytes(100_000))
+        #expect(try await reopened.head(key("b")) == .deleted(ts(3)))
+        #expect(try await reopened.head(key("a")) == memory.head(key("a")))
+        // The twin and the disk agree on what the replicator compares.
+        for partition in try await reopened.partitions() {
+            #expect(try await reopened.hashes(in: partition) == memory.hashes(in: partition))
+            #expect(try await reopened.objects(inPartition: partition) == memory.objects(inPartition: partition))
+        }
+        #expect(try await reopened.partitions() == memory.partitions())
+    }
+
+    @Test func invalidHashesNeverBecomePaths() throws {
+        for bad in ["../../../../../../etc/passwd", "0123456789abcdef0123456789abcde/", "/0123456789abcdef0123456789abcde",
+                    "0123456789abcdef0123456789ABCDEF", "", "0123456789abcdef0123456789abcdef0"] {
+            #expect(ObjectHash(hex: bad) == nil, "\(bad)")
+        }
+        let hash = ObjectHash(hex: "0123456789abcdef0123456789abcdef")!
+        #expect(ObjectKey(partition: -1, hash: hash, account: "a", container: "c", object: "o") == nil)
+        #expect(ObjectKey(partition: 1 << 40, hash: hash, account: "a", container: "c", object: "o") == nil)
+        #expect(ObjectKey(partition: 0, hash: hash, account: "a", container: "c", object: String(repeating: "o", count: 1_025)) == nil)
+        #expect(AsyncPendingStore.Entry(fileName: "../0123456789abcdef0123456789abcdef-0000000001.00000") == nil)
+    }
+
+    @Test func corruptDataFileIsReportedNotTrusted() async throws {
+        let folder = try TemporaryDirectory()
+        let store = try DiskObjectStore(devicePath: folder.path)
+        let k = key("rot")
+        _ = try await store.put(k, metadata: metadata(at: ts(1)), body: .bytes([1, 2, 3]), expectedETag: nil)
+        let file = folder.path + "/objects/\(k.partition)/\(k.hash.suffix)/\(k.hash.hex)/0000000001.00000.data"
+        #expect(FileManager.default.createFile(atPath: file, contents: Data("not a shoal file at all, not even close".utf8)))
+        await #expect(throws: ObjectStoreError.corrupt(path: file)) { try await store.head(k) }
+    }
+
+    @Test func aPutCostsTwoSyncsOnceItsDirectoriesExist() async throws {
+        let folder = try TemporaryDirectory()
+        let store = try DiskObjectStore(devicePath: folder.path)
+        _ = try await store.put(key("s"), metadata: metadata(at: ts(1)), body: .bytes([1]), expectedETag: nil)
+        // First write into a new partition: file, hash dir, plus the three new directories' parents.
+        #expect(store.statistics.syncs == 5)
+        _ = try await store.put(key("s"), metadata: metadata(at: ts(2)), body: .bytes([2]), expectedETag: nil)
+        #expect(store.statistics.syncs == 7)
+        _ = try await store.delete(key("s"), timestamp: ts(3))
+        #expect(store.statistics.syncs == 9)
+    }
+
+    @Test func concurrentPutsOfOneObjectKeepTheNewest() async throws {
+        let folder = try TemporaryDirectory()
+        let store = try DiskObjectStore(devicePath: folder.path)
+        let k = key("race")
+        await withTaskGroup(of: Void.self) { group in
+            for index in 1...32 {
+                group.addTask {
+                    _ = try? await store.put(k, metadata: metadata(at: ts(Int64(index))), body: .bytes([UInt8(index)]), expectedETag: nil)
+                }
+            }
+        }
+        #expect(try await readAll(store.get(k, range: nil)) == [32])
+        #expect(folder.files(under: "objects").count == 1)
+        #expect(folder.files(under: "tmp").isEmpty)
+    }
+}
