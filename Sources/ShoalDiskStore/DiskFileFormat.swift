@@ -84,7 +84,7 @@ enum DiskFileFormat {
         var metadata = try ObjectMetadata(from: &reader)
         try reader.expectEnd()
         metadata.contentLength = prefix.bodyLength
-        metadata.etag = ObjectHash.hexString(prefix.md5)
+        metadata.etag = Hex.encode(prefix.md5)
         return (path, metadata)
     }
 

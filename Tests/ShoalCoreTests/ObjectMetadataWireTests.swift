@@ -86,7 +86,7 @@ struct ObjectMetadataWireTests {
         #expect(ObjectHash(hex: "0123456789abcdef0123456789abcdeg") == nil)
         let hasher = PathHasher(prefix: "p", suffix: "s")
         let key = ObjectKey(account: "a", container: "c", object: "o", hasher: hasher, partPower: 10)
-        #expect(key?.hash.hex == ObjectHash.hexString(hasher.digest(account: "a", container: "c", object: "o")))
+        #expect(key?.hash.hex == Hex.encode(hasher.digest(account: "a", container: "c", object: "o")))
         #expect(ObjectKey(account: "a", container: "c", object: "", hasher: hasher, partPower: 10) == nil)
     }
 

@@ -14,7 +14,7 @@ public struct ETagHasher: Sendable {
     public mutating func update(_ text: String) { md5.update(data: Array(text.utf8)) }
 
     /// The digest as 32 lowercase hex digits.
-    public func finalize() -> String { ObjectHash.hexString(md5.finalize()) }
+    public func finalize() -> String { Hex.encode(md5.finalize()) }
 
     /// MD5 hex of `bytes` in one call.
     public static func hex(of bytes: [UInt8]) -> String {

@@ -19,7 +19,7 @@ public struct ObjectHash: Hashable, Comparable, Sendable, CustomStringConvertibl
     /// From a 16-byte MD5 digest (``PathHasher/digest(account:container:object:)``).
     public init?(digest: [UInt8]) {
         guard digest.count == 16 else { return nil }
-        self.init(hex: ObjectHash.hexString(digest))
+        self.init(hex: Hex.encode(digest))
     }
 
     /// Swift's suffix directory: the last three hex digits.
@@ -28,17 +28,6 @@ public struct ObjectHash: Hashable, Comparable, Sendable, CustomStringConvertibl
     public var description: String { hex }
 
     public static func < (lhs: ObjectHash, rhs: ObjectHash) -> Bool { lhs.hex < rhs.hex }
-
-    /// Lowercase hex of any bytes.
-    public static func hexString(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
 
     /// True when `text` is a valid suffix directory name (three lowercase hex digits).
     public static func isSuffix(_ text: String) -> Bool {
