@@ -32,7 +32,7 @@ extension SWIM {
         /// The current timeout, measured from `startedAt`.
         var timeout: Duration {
             guard expectedConfirmations > 0 else { return minTimeout }
-            let confirmed = Double(min(confirmations, expectedConfirmations))
+            let confirmed = Double(max(0, min(confirmations, expectedConfirmations)))
             let fraction = swimLog10(confirmed + 1) / swimLog10(Double(expectedConfirmations) + 1)
             let timeout = maxTimeout - (maxTimeout - minTimeout) * fraction
             return max(minTimeout, timeout)
@@ -47,25 +47,7 @@ extension SWIM {
     }
 }
 
-/// Base-10 logarithm without Foundation: ln(x)/ln(10) by a short series (x ≥ 1 here).
+/// Base-10 logarithm from the core's deterministic natural logarithm (x ≥ 1 here).
 func swimLog10(_ value: Double) -> Double {
-    naturalLog(value) / 2.302585092994046
-}
-
-/// ln(x) for x > 0: reduce to [1, 2) by powers of two, then atanh series.
-func naturalLog(_ value: Double) -> Double {
-    guard value > 0, value.isFinite else { return value == 0 ? -.infinity : .nan }
-    let exponent = Double(value.exponent)
-    let mantissa = value.significand // in [1, 2)
-    let y = (mantissa - 1) / (mantissa + 1)
-    let y2 = y * y
-    var term = y
-    var sum = 0.0
-    var denominator = 1.0
-    for _ in 0..<30 {
-        sum += term / denominator
-        term *= y2
-        denominator += 2
-    }
-    return 2 * sum + exponent * 0.6931471805599453
+    StableHash.log(value) / 2.302585092994046
 }
