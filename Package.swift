@@ -85,11 +85,20 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(
+            name: "ShoalStorage",
+            // Swift's proxy, object, container and account roles, their updaters and middlewares.
+            dependencies: [
+                "ShoalCore", "ShoalPorts", "ShoalSwiftAPI", "ShoalSQLite", "ShoalDiskStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
         // 5. REST and the executable.
         .target(
             name: "ShoalREST",
             dependencies: [
-                "ShoalCore", "ShoalNode",
+                "ShoalCore", "ShoalNode", "ShoalPorts", "ShoalStorage", "ShoalSwiftAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -98,7 +107,8 @@ let package = Package(
         .executableTarget(
             name: "shoal",
             dependencies: [
-                "ShoalCore", "ShoalNode", "ShoalREST", "ShoalZeroMQ",
+                "ShoalCore", "ShoalNode", "ShoalREST", "ShoalZeroMQ", "ShoalStorage", "ShoalSwiftAPI", "ShoalDiskStore",
+                "ShoalSQLite", "ShoalPorts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -141,6 +151,14 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .testTarget(
+            name: "ShoalStorageTests",
+            dependencies: [
+                "ShoalCore", "ShoalPorts", "ShoalSwiftAPI", "ShoalSQLite", "ShoalDiskStore", "ShoalSimulation",
+                "ShoalStorage",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -59,7 +59,8 @@ public protocol TransportHandler: Sendable {
 /// Semantics every implementation keeps:
 /// - `send` is best effort and never waits for the peer: it returns false when the message
 ///   could not be queued (peer unknown, not connected, or its queue full). Gossip accepts loss.
-/// - `request` delivers a head (and body) and waits for the response head up to `timeout`;
+/// - `request` delivers a head (and body) and waits for the response head up to `timeout`
+///   (counted from the end of the request body, whose stalls the stream idle timeout bounds);
 ///   a response body then streams with credit, so memory stays bounded at both ends.
 /// - Messages on one channel from one peer arrive in the order they were sent.
 public protocol ClusterTransport: Sendable {

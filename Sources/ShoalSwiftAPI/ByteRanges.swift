@@ -15,11 +15,11 @@ public struct ByteRanges: Hashable, Sendable {
 
     /// Nil when the header is not a valid byte-range header (Swift then ignores it).
     public init?(header: String) {
-        let trimmed = header.trimmingSpaces()
+        let trimmed = header.trimmingWhitespace()
         guard trimmed.lowercased().hasPrefix("bytes=") else { return nil }
         var specs: [Spec] = []
         for rawPart in trimmed.dropFirst(6).split(separator: ",", omittingEmptySubsequences: false) {
-            let part = String(rawPart).trimmingSpaces()
+            let part = String(rawPart).trimmingWhitespace()
             guard let dash = part.firstIndex(of: "-") else { return nil }
             let first = part[..<dash], last = part[part.index(after: dash)...]
             if first.isEmpty {
@@ -52,13 +52,5 @@ public struct ByteRanges: Hashable, Sendable {
                 return max(0, length - count)...(length - 1)
             }
         }
-    }
-}
-
-extension String {
-    func trimmingSpaces() -> String {
-        guard let first = firstIndex(where: { $0 != " " && $0 != "\t" }),
-              let last = lastIndex(where: { $0 != " " && $0 != "\t" }) else { return "" }
-        return String(self[first...last])
     }
 }

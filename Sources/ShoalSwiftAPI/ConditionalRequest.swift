@@ -49,7 +49,7 @@ public struct ConditionalRequest: Hashable, Sendable {
     /// `"a", "b"`, `W/"c"` or `*` → ["a", "b", "c"] / ["*"].
     static func entityTags(_ header: String) -> [String] {
         header.split(separator: ",").map { raw in
-            var tag = String(raw).trimmingSpaces()
+            var tag = String(raw).trimmingWhitespace()
             if tag.hasPrefix("W/") { tag.removeFirst(2) }
             if tag.count >= 2, tag.hasPrefix("\""), tag.hasSuffix("\"") { tag = String(tag.dropFirst().dropLast()) }
             return tag

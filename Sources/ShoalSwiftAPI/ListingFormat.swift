@@ -26,7 +26,7 @@ public enum ListingFormat: String, Sendable, CaseIterable {
         guard let accept = accept?.lowercased() else { return .plain }
         // The first supported media type in the client's order wins (no q-value ranking yet).
         for part in accept.split(separator: ",") {
-            let media = part.split(separator: ";").first.map { String($0).trimmingSpaces() } ?? ""
+            let media = part.split(separator: ";").first.map { String($0).trimmingWhitespace() } ?? ""
             switch media {
             case "application/json": return .json
             case "application/xml", "text/xml": return .xml

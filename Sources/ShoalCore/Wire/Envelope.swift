@@ -39,12 +39,21 @@ public struct Envelope: Equatable, Hashable, Sendable {
         public static let control = Channel(rawValue: 2)
         /// Diagnostics and benchmarks (echo).
         public static let echo = Channel(rawValue: 3)
+        /// Swift's backend requests to the account server role (``BackendRequestHead``).
+        public static let account = Channel(rawValue: 10)
+        /// Swift's backend requests to the container server role.
+        public static let container = Channel(rawValue: 11)
+        /// Swift's backend requests to the object server role.
+        public static let object = Channel(rawValue: 12)
 
         public var description: String {
             switch self {
             case .membership: "membership"
             case .control: "control"
             case .echo: "echo"
+            case .account: "account"
+            case .container: "container"
+            case .object: "object"
             default: "channel-\(rawValue)"
             }
         }

@@ -11,7 +11,7 @@ import ShoalPorts
 ///
 /// It is a `Service` in the node's service group; the transport calls it for every
 /// message on the membership channel.
-public actor MembershipService: Service, TransportHandler, ClusterStatusProvider {
+public actor MembershipService: Service, TransportHandler, ClusterStatusProvider, ClusterView {
     public struct Configuration: Sendable {
         public var node: NodeID
         public var meta: SWIM.MemberMeta
@@ -199,6 +199,12 @@ public actor MembershipService: Service, TransportHandler, ClusterStatusProvider
 
     /// Members as this node sees them.
     public var members: [SWIM.Member] { instance.members }
+
+    /// The ring and the nodes SWIM holds dead or gone, for the proxy's next request.
+    public func snapshot() -> ClusterSnapshot {
+        let down = instance.members.filter { $0.status == .dead || $0.status == .left }.map(\.node)
+        return ClusterSnapshot(ring: ring, localNode: configuration.node, downNodes: Set(down))
+    }
 
     public func clusterStatus() -> ClusterStatus {
         let totalWeight = ring.devices.reduce(0) { $0 + $1.weight }

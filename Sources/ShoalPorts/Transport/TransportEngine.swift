@@ -108,7 +108,8 @@ public final class TransportEngine: Sendable {
 
     /// ``ClusterTransport/request(_:to:timeout:)``. A request body starts streaming right
     /// after the head, with the implicit initial window as credit; the call returns when the
-    /// response head arrives (the body may still be streaming). A cancelled caller sees
+    /// response head arrives (the body may still be streaming). With a body, `timeout`
+    /// counts from when the body has been sent (stalls meanwhile end the stream). A cancelled caller sees
     /// `.timedOut`, as if its deadline had come.
     public func request(
         _ request: TransportRequest, to peer: ClusterAddress, timeout: Duration
@@ -124,7 +125,9 @@ public final class TransportEngine: Sendable {
             return true
         }
         guard registered else { throw .closed }
-        startTimer(for: id, timeout: timeout)
+        // A streamed body may take long; while it flows the credit gate's idle timeout
+        // bounds stalls, and the deadline for the answer starts when the body is sent.
+        if gate == nil { startTimer(for: id, timeout: timeout) }
 
         let envelope = Envelope(
             kind: .request, channel: request.channel, correlationID: id,
@@ -132,7 +135,10 @@ public final class TransportEngine: Sendable {
         )
         if await wire.deliver(envelope, payload: request.head, to: .peer(peer)) {
             if let gate, let body = request.body {
-                let pump = Task { await self.pump(body, gate: gate, id: id, channel: request.channel, to: .peer(peer)) }
+                let pump = Task {
+                    await self.pump(body, gate: gate, id: id, channel: request.channel, to: .peer(peer))
+                    self.startTimer(for: id, timeout: timeout)
+                }
                 state.withLock { state in
                     if state.pending[id] != nil { state.pending[id]?.pump = pump }
                 }

@@ -1,0 +1,108 @@
+/// HTTP-style header fields: ordered, names compared without regard to ASCII case, a name
+/// may repeat. What storage requests and responses carry between the REST layer, the
+/// proxy and the account, container and object servers (Swift's backend headers such as
+/// `X-Timestamp` and `X-Backend-Timestamp` included).
+public struct HeaderFields: Hashable, Sendable, Sequence, ExpressibleByDictionaryLiteral, CustomStringConvertible {
+    public struct Field: Hashable, Sendable {
+        public let name: String
+        public let value: String
+
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    public private(set) var fields: [Field] = []
+
+    public init() {}
+
+    public init(_ pairs: [(String, String)]) {
+        for (name, value) in pairs { add(name, value) }
+    }
+
+    public init(dictionaryLiteral elements: (String, String)...) {
+        self.init(elements)
+    }
+
+    public var count: Int { fields.count }
+    public var isEmpty: Bool { fields.isEmpty }
+
+    public func makeIterator() -> IndexingIterator<[Field]> { fields.makeIterator() }
+
+    /// The first value of `name`; setting replaces every value of `name` (nil removes them).
+    public subscript(name: String) -> String? {
+        get { fields.first { Self.same($0.name, name) }?.value }
+        set {
+            remove(name)
+            if let newValue { add(name, newValue) }
+        }
+    }
+
+    /// Every value of `name`, in order.
+    public func values(_ name: String) -> [String] {
+        fields.filter { Self.same($0.name, name) }.map(\.value)
+    }
+
+    public func contains(_ name: String) -> Bool { fields.contains { Self.same($0.name, name) } }
+
+    public mutating func add(_ name: String, _ value: String) {
+        fields.append(Field(name: name, value: value))
+    }
+
+    public mutating func remove(_ name: String) {
+        fields.removeAll { Self.same($0.name, name) }
+    }
+
+    /// Adds every field of `other`, replacing fields of the same names.
+    public mutating func merge(_ other: HeaderFields) {
+        for name in Set(other.fields.map { $0.name.lowercased() }) { remove(name) }
+        fields.append(contentsOf: other.fields)
+    }
+
+    /// Fields whose lowercased name starts with `prefix` (lowercase).
+    public func withPrefix(_ prefix: String) -> [Field] {
+        fields.filter { $0.name.lowercased().hasPrefix(prefix) }
+    }
+
+    /// The value of `name` as a non-negative integer, or nil when absent or not one.
+    public func integer(_ name: String) -> Int? {
+        guard let text = self[name]?.trimmingWhitespace(), let value = Int(text), value >= 0 else { return nil }
+        return value
+    }
+
+    public var description: String { fields.map { "\($0.name): \($0.value)" }.joined(separator: ", ") }
+
+    static func same(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && a.lowercased() == b.lowercased()
+    }
+}
+
+extension HeaderFields: WireCodable {
+    /// At most this many fields and bytes per name and value (Swift's 8 KiB header limit
+    /// bounds what a client can send; backends add a handful).
+    public static let maximumFields = 512
+    public static let maximumNameBytes = 1_024
+    public static let maximumValueBytes = 16_384
+
+    public func encode(into writer: inout ByteWriter) {
+        writer.writeVarint(fields.count)
+        for field in fields {
+            writer.writeString(field.name)
+            writer.writeString(field.value)
+        }
+    }
+
+    public init(from reader: inout ByteReader) throws(WireError) {
+        let count = try reader.readItemCount(field: "header count", minimumItemBytes: 2, limit: Self.maximumFields)
+        var fields: [Field] = []
+        fields.reserveCapacity(count)
+        for _ in 0..<count {
+            let name = try reader.readString(field: "header name", limit: Self.maximumNameBytes)
+            guard !name.isEmpty else { throw .invalidValue(field: "header name") }
+            let value = try reader.readString(field: "header value", limit: Self.maximumValueBytes)
+            fields.append(Field(name: name, value: value))
+        }
+        self.fields = fields
+    }
+}
