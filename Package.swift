@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // 1. Pure core.
@@ -100,6 +101,7 @@ let package = Package(
             dependencies: [
                 "ShoalCore", "ShoalNode", "ShoalPorts", "ShoalStorage", "ShoalSwiftAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
@@ -147,7 +149,7 @@ let package = Package(
         .testTarget(
             name: "ShoalRESTTests",
             dependencies: [
-                "ShoalNode", "ShoalREST",
+                "ShoalNode", "ShoalREST", "ShoalStorage", "ShoalSwiftAPI", "ShoalPorts", "ShoalCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -9,11 +9,15 @@ public struct RESTContext: Sendable {
     public let metrics: PrometheusCollectorRegistry
     /// `/info` sections, keyed as OpenStack Swift keys them (`swift`, `slo`, `tempurl`, ...).
     public let capabilities: [String: JSONValue]
+    /// The Swift API (`/auth/v1.0`, `/v1/...`), when this node serves object storage.
+    public let swift: SwiftAPIContext?
 
-    public init(status: any ClusterStatusProvider, metrics: PrometheusCollectorRegistry, capabilities: [String: JSONValue]) {
+    public init(status: any ClusterStatusProvider, metrics: PrometheusCollectorRegistry, capabilities: [String: JSONValue],
+                swift: SwiftAPIContext? = nil) {
         self.status = status
         self.metrics = metrics
         self.capabilities = capabilities
+        self.swift = swift
     }
 }
 
@@ -24,6 +28,7 @@ public enum NodeRouter {
         let router = Router()
         router.add(middleware: TransactionMiddleware())
         router.add(middleware: RequestMetricsMiddleware())
+        if let swift = context.swift { router.add(middleware: SwiftAPIMiddleware(swift)) }
         addNodeRoutes(to: router, context)
         return router
     }

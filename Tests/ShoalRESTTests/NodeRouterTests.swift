@@ -1,4 +1,5 @@
 import Foundation
+import ShoalSwiftAPI
 import Hummingbird
 import HummingbirdTesting
 import Prometheus

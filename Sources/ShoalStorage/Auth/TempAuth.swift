@@ -1,0 +1,216 @@
+import Foundation
+import Logging
+import ShoalCore
+import ShoalPorts
+import ShoalSwiftAPI
+
+/// OpenStack Swift's TempAuth over stateless tokens, as a stage of the storage pipeline.
+///
+/// - `/auth/v1.0` (``authenticate(user:key:storageURLBase:)``) checks `account:user` and
+///   key — the admin against the key derived from the cluster secret, everyone else
+///   against a ``UserRecord`` stored in the cluster — and answers a sealed token that any
+///   node can open with no lookup.
+/// - Every other request (``handle(_:)``) is authorized as TempAuth does: reseller admins
+///   anywhere, `.admin` users in their own account, everyone else through container ACLs
+///   (X-Container-Read/-Write, `.r:` referrers and `.rlistings` for anonymous reads).
+/// - Users live as objects in a reserved account no client request can reach.
+public struct TempAuth: StorageHandler {
+    /// The account user records are kept in; names starting with `.` are reserved.
+    public static let reservedAccount = ".shoal_auth"
+    public static let usersContainer = "users"
+    /// Set in `StorageRequest.environment` by a middleware that already authorized the
+    /// request (TempURL): the value names who did.
+    public static let authorizedBy = "shoal.authorized_by"
+    public static let identityKey = "shoal.identity"
+
+    public struct Configuration: Sendable {
+        /// Seconds a token stays valid (TempAuth's `token_life`).
+        public var tokenLifetime: Int64 = 86_400
+
+        public init(tokenLifetime: Int64 = 86_400) {
+            self.tokenLifetime = tokenLifetime
+        }
+    }
+
+    let next: any StorageHandler
+    let sealer: AuthTokenSealer
+    let credentials: Credentials
+    let configuration: Configuration
+    let now: @Sendable () -> Int64
+    let nonce: @Sendable () -> [UInt8]
+    let logger: Logger
+
+    public init(
+        next: any StorageHandler, secret: ClusterSecret, configuration: Configuration = Configuration(),
+        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
+        nonce: @escaping @Sendable () -> [UInt8] = { var random = SystemRandomNumberGenerator(); return (0..<12).map { _ in random.next() } },
+        logger: Logger = Logger(label: "shoal.tempauth")
+    ) {
+        self.next = next
+        sealer = AuthTokenSealer(secret: secret)
+        credentials = Credentials(secret: secret)
+        self.configuration = configuration
+        self.now = now
+        self.nonce = nonce
+        self.logger = logger
+    }
+
+    // MARK: Tokens
+
+    /// Answers `GET /auth/v1.0`: 200 with X-Auth-Token, X-Storage-Token, X-Storage-Url and
+    /// X-Auth-Token-Expires, or 401. `storageURLBase` is `http://host:port` as the client
+    /// reached this node.
+    public func authenticate(user: String?, key: String?, storageURLBase: String) async -> StorageResponse {
+        guard let user, let key, let (account, name) = Credentials.splitUser(user), !key.isEmpty else {
+            return Self.error(.unauthorized)
+        }
+        let groups: [String]
+        if credentials.isAdmin(account: account, user: name, key: key) {
+            groups = Credentials.groups(account: account, user: name, admin: true, resellerAdmin: true)
+        } else {
+            switch await loadUser(account: account, user: name) {
+            case .found(let record) where credentials.verify(record, key: key):
+                groups = record.groups
+            case .found, .missing:
+                logger.notice("authentication failed", metadata: ["user": "\(account):\(name)"])
+                return Self.error(.unauthorized)
+            case .unavailable:
+                return Self.error(.serviceUnavailable)
+            }
+        }
+        let expiresAt = now() + configuration.tokenLifetime
+        let identity = AuthIdentity(account: account, user: name, groups: groups, expiresAt: expiresAt)
+        guard let token = try? sealer.seal(identity, nonce: nonce()) else { return Self.error(.serviceUnavailable) }
+        let storageURL = storageURLBase + "/v1/" + Self.percentEncode(Credentials.resellerPrefix + account)
+        return StorageResponse(status: 200, headers: [
+            "X-Auth-Token": token, "X-Storage-Token": token, "X-Storage-Url": storageURL,
+            "X-Auth-Token-Expires": String(configuration.tokenLifetime),
+            "Content-Type": "text/plain; charset=UTF-8", "Content-Length": "0",
+        ])
+    }
+
+    /// The identity of a token, or nil when it is missing, forged or expired.
+    public func identity(token: String?) -> AuthIdentity? {
+        guard let token, !token.isEmpty else { return nil }
+        return try? sealer.open(token, now: now())
+    }
+
+    // MARK: Authorization
+
+    public func handle(_ request: StorageRequest) async -> StorageResponse {
+        if request.account.hasPrefix(".") { return Self.error(.forbidden) }
+        var request = request
+        let identity = identity(token: request.headers["X-Auth-Token"] ?? request.headers["X-Storage-Token"])
+        if let identity { request.environment[Self.identityKey] = "\(identity.account):\(identity.user)" }
+        if request.environment[Self.authorizedBy] != nil { return await next.handle(request) }
+        switch await authorize(request, identity: identity) {
+        case .allowed: return await next.handle(request)
+        case .denied: return Self.error(identity == nil ? .unauthorized : .forbidden)
+        case .unavailable: return Self.error(.serviceUnavailable)
+        }
+    }
+
+    enum Decision { case allowed, denied, unavailable }
+
+    func authorize(_ request: StorageRequest, identity: AuthIdentity?) async -> Decision {
+        if request.method == "OPTIONS" { return .allowed }
+        if let identity {
+            if identity.isResellerAdmin { return .allowed }
+            if identity.isAdmin, request.account == Credentials.resellerPrefix + identity.account { return .allowed }
+        }
+        // Only an account's admins may change ACLs or touch the account itself.
+        guard let container = request.container else { return .denied }
+        let isRead = request.method == "GET" || request.method == "HEAD"
+        let isObjectWrite = request.object != nil && ["PUT", "POST", "DELETE", "COPY"].contains(request.method)
+        guard isRead || isObjectWrite else { return .denied }
+        let info = await next.handle(StorageRequest(method: "HEAD", account: request.account, container: container,
+                                                    environment: [Self.authorizedBy: "tempauth"]))
+        guard info.isSuccess else { return info.status >= 500 ? .unavailable : .denied }
+        let groups = identity?.groups ?? []
+        if isRead {
+            let acl = ContainerACL(header: info.headers["X-Container-Read"])
+            if acl.admits(groups: groups) { return .allowed }
+            if acl.admitsReferrer(request.headers["Referer"]), request.object != nil || acl.allowsListings { return .allowed }
+            return .denied
+        }
+        return ContainerACL(header: info.headers["X-Container-Write"]).admits(groups: groups) ? .allowed : .denied
+    }
+
+    // MARK: Users
+
+    enum UserLookup { case found(UserRecord), missing, unavailable }
+
+    func loadUser(account: String, user: String) async -> UserLookup {
+        let response = await next.handle(StorageRequest(
+            method: "GET", account: Self.reservedAccount, container: Self.usersContainer, object: "\(account):\(user)",
+            environment: [Self.authorizedBy: "tempauth"]))
+        if response.status == 404 { return .missing }
+        guard response.isSuccess, let body = try? await response.body?.collect(upTo: 64 * 1024),
+              let record = try? JSONDecoder().decode(UserRecord.self, from: Data(body)),
+              record.account == account, record.user == user
+        else { return response.status >= 500 || response.isSuccess ? .unavailable : .missing }
+        return .found(record)
+    }
+
+    /// Creates or replaces a user (swauth's `PUT /auth/v2/<account>/<user>`), on behalf of
+    /// `requester`: reseller admins for anyone, an account's admins for plain users of
+    /// their own account. 201 on success.
+    public func putUser(account: String, user: String, key: String, admin: Bool, resellerAdmin: Bool,
+                        requester: AuthIdentity?) async -> StorageResponse {
+        guard let requester else { return Self.error(.unauthorized) }
+        let allowed = requester.isResellerAdmin || (requester.isAdmin && requester.account == account && !resellerAdmin)
+        guard allowed else { return Self.error(.forbidden) }
+        guard Credentials.splitUser("\(account):\(user)") != nil, !key.isEmpty, key.utf8.count <= 512 else {
+            return Self.error(.badRequest("Invalid account, user or key"))
+        }
+        guard !(account == Credentials.adminAccount && user == Credentials.adminUser) else {
+            return Self.error(.conflict)
+        }
+        let trusted = [Self.authorizedBy: "tempauth"]
+        let container = await next.handle(StorageRequest(
+            method: "PUT", account: Self.reservedAccount, container: Self.usersContainer, headers: ["Content-Length": "0"],
+            body: .empty, environment: trusted))
+        guard container.isSuccess else { return Self.error(.serviceUnavailable) }
+        let record = UserRecord(account: account, user: user, keyDigest: credentials.digest(account: account, user: user, key: key),
+                                admin: admin, resellerAdmin: resellerAdmin)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        guard let body = try? encoder.encode(record) else { return Self.error(.serviceUnavailable) }
+        let stored = await next.handle(StorageRequest(
+            method: "PUT", account: Self.reservedAccount, container: Self.usersContainer, object: "\(account):\(user)",
+            headers: ["Content-Length": String(body.count), "Content-Type": "application/json"],
+            body: .bytes(Array(body)), environment: trusted))
+        guard stored.status == 201 else { return Self.error(.serviceUnavailable) }
+        logger.notice("user stored", metadata: ["user": "\(account):\(user)", "by": "\(requester.account):\(requester.user)"])
+        return StorageResponse(status: 201, headers: ["Content-Type": "text/plain; charset=UTF-8", "Content-Length": "0"])
+    }
+
+    /// Removes a user (swauth's `DELETE /auth/v2/<account>/<user>`); 204, or 404 when absent.
+    public func deleteUser(account: String, user: String, requester: AuthIdentity?) async -> StorageResponse {
+        guard let requester else { return Self.error(.unauthorized) }
+        guard requester.isResellerAdmin || (requester.isAdmin && requester.account == account) else { return Self.error(.forbidden) }
+        let response = await next.handle(StorageRequest(
+            method: "DELETE", account: Self.reservedAccount, container: Self.usersContainer, object: "\(account):\(user)",
+            environment: [Self.authorizedBy: "tempauth"]))
+        switch response.status {
+        case 204: return StorageResponse(status: 204, headers: ["Content-Type": "text/plain; charset=UTF-8"])
+        case 404: return Self.error(.notFound)
+        default: return Self.error(.serviceUnavailable)
+        }
+    }
+
+    // MARK: Helpers
+
+    static func error(_ error: SwiftError) -> StorageResponse {
+        let body = Array(error.body.utf8)
+        return StorageResponse(status: error.status, headers: [
+            "Content-Type": error.contentType, "Content-Length": String(body.count),
+        ], body: .bytes(body))
+    }
+
+    static func percentEncode(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+}
