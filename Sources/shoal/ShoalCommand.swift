@@ -7,7 +7,7 @@ struct ShoalCommand: AsyncParsableCommand {
         commandName: "shoal",
         abstract: "An OpenStack-compatible cloud node: every role in one binary.",
         version: ShoalVersion.current,
-        subcommands: [StartCommand.self, StatusCommand.self, RemoveCommand.self]
+        subcommands: [StartCommand.self, StatusCommand.self, RemoveCommand.self, UserCommand.self, CredentialsCommand.self]
     )
 }
 
