@@ -65,6 +65,13 @@ public struct HeaderFields: Hashable, Sendable, Sequence, ExpressibleByDictionar
         fields.filter { $0.name.lowercased().hasPrefix(prefix) }
     }
 
+    /// Only the fields named in `names`.
+    public func filtered(keeping names: [String]) -> HeaderFields {
+        var kept = HeaderFields()
+        kept.fields = fields.filter { field in names.contains { Self.same($0, field.name) } }
+        return kept
+    }
+
     /// The value of `name` as a non-negative integer, or nil when absent or not one.
     public func integer(_ name: String) -> Int? {
         guard let text = self[name]?.trimmingWhitespace(), let value = Int(text), value >= 0 else { return nil }

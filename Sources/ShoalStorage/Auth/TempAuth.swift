@@ -22,6 +22,8 @@ public struct TempAuth: StorageHandler {
     /// request (TempURL): the value names who did.
     public static let authorizedBy = "shoal.authorized_by"
     public static let identityKey = "shoal.identity"
+    /// "true" in `environment` when the requester is a reseller admin (for account quotas).
+    public static let resellerKey = "shoal.reseller_admin"
 
     public struct Configuration: Sendable {
         /// Seconds a token stays valid (TempAuth's `token_life`).
@@ -101,7 +103,10 @@ public struct TempAuth: StorageHandler {
         if request.account.hasPrefix(".") { return Self.error(.forbidden) }
         var request = request
         let identity = identity(token: request.headers["X-Auth-Token"] ?? request.headers["X-Storage-Token"])
-        if let identity { request.environment[Self.identityKey] = "\(identity.account):\(identity.user)" }
+        if let identity {
+            request.environment[Self.identityKey] = "\(identity.account):\(identity.user)"
+            request.environment[Self.resellerKey] = identity.isResellerAdmin ? "true" : nil
+        }
         if request.environment[Self.authorizedBy] != nil { return await next.handle(request) }
         switch await authorize(request, identity: identity) {
         case .allowed: return await next.handle(request)

@@ -231,7 +231,7 @@ public struct LargeObjects: StorageHandler {
               let entries = try? JSONDecoder().decode([ManifestEntry].self, from: Data(bytes))
         else { return LargeObjectResponse.error(500, "Unable to load SLO manifest") }
         var deleted = 0, notFound = 0
-        var errors: [[String]] = []
+        var errors: [(path: String, status: String)] = []
         for entry in entries {
             guard let (container, object) = SegmentPlan.split(path: entry.name) else { continue }
             let result = await next.handle(StorageRequest(method: "DELETE", account: request.account, container: container,
@@ -239,7 +239,7 @@ public struct LargeObjects: StorageHandler {
             switch result.status {
             case 200..<300: deleted += 1
             case 404: notFound += 1
-            default: errors.append([entry.name, "\(result.status)"])
+            default: errors.append((entry.name, "\(result.status)"))
             }
         }
         var plain = request
@@ -249,26 +249,11 @@ public struct LargeObjects: StorageHandler {
         switch manifestResult.status {
         case 200..<300: deleted += 1
         case 404: notFound += 1
-        default: errors.append([request.path, "\(manifestResult.status)"])
+        default: errors.append((request.path, "\(manifestResult.status)"))
         }
-        let status = errors.isEmpty ? "200 OK" : "400 Bad Request"
-        let wantsJSON = (request.headers["Accept"] ?? "").contains("json")
-        let text: String
-        if wantsJSON {
-            let object: [String: Any] = [
-                "Number Deleted": deleted, "Number Not Found": notFound, "Response Body": "", "Response Status": status,
-                "Errors": errors,
-            ]
-            text = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        } else {
-            text = "Number Deleted: \(deleted)\nNumber Not Found: \(notFound)\nResponse Body: \nResponse Status: \(status)\nErrors: \n"
-                + errors.map { "\($0[0]), \($0[1])\n" }.joined()
-        }
-        let body = Array(text.utf8)
-        return StorageResponse(status: 200, headers: [
-            "Content-Type": wantsJSON ? "application/json; charset=utf-8" : "text/plain; charset=utf-8",
-            "Content-Length": String(body.count),
-        ], body: .bytes(body))
+        return BulkResult(counts: [("Number Deleted", deleted), ("Number Not Found", notFound)], errors: errors,
+                          status: errors.isEmpty ? "200 OK" : "400 Bad Request")
+            .response(accept: request.headers["Accept"])
     }
 }
 

@@ -1,0 +1,96 @@
+import ShoalCore
+import ShoalPorts
+import ShoalSwiftAPI
+
+/// Swift's `container_quotas` and `account_quotas` middlewares.
+///
+/// - `X-Container-Meta-Quota-Bytes` / `-Quota-Count` (set by anyone who may write the
+///   container's metadata) cap a container's bytes and objects.
+/// - `X-Account-Meta-Quota-Bytes` / `-Quota-Count` (set only by a reseller admin) cap an account's.
+/// An object PUT or COPY that would go over answers 413 "Upload exceeds quota.".
+public struct Quotas: StorageHandler {
+    static let containerBytes = "X-Container-Meta-Quota-Bytes"
+    static let containerCount = "X-Container-Meta-Quota-Count"
+    static let accountBytes = "X-Account-Meta-Quota-Bytes"
+    static let accountCount = "X-Account-Meta-Quota-Count"
+
+    let next: any StorageHandler
+    let cache: InfoCache
+
+    public init(next: any StorageHandler) {
+        self.next = next
+        cache = InfoCache()
+    }
+
+    public func handle(_ request: StorageRequest) async -> StorageResponse {
+        switch (request.container, request.object, request.method) {
+        case (nil, nil, "POST"), (nil, nil, "PUT"):
+            if let problem = checkSettings(request.headers, names: [Self.accountBytes, Self.accountCount]) { return problem }
+            let changesQuota = [Self.accountBytes, Self.accountCount].contains { request.headers.contains($0) }
+                || request.headers.contains("X-Remove-Account-Meta-Quota-Bytes")
+            if changesQuota, !isResellerAdmin(request) { return Self.response(403, "Forbidden") }
+            await cache.invalidate(account: request.account, container: nil)
+            return await next.handle(request)
+        case (.some(let container), nil, "POST"), (.some(let container), nil, "PUT"):
+            if let problem = checkSettings(request.headers, names: [Self.containerBytes, Self.containerCount]) { return problem }
+            await cache.invalidate(account: request.account, container: container)
+            return await next.handle(request)
+        case (.some(let container), .some, "PUT"), (.some(let container), .some, "COPY"):
+            if request.query["multipart-manifest"] == nil || request.method == "PUT" {
+                if let refusal = await checkRoom(request, container: container) { return refusal }
+            }
+            return await next.handle(request)
+        default:
+            return await next.handle(request)
+        }
+    }
+
+    func isResellerAdmin(_ request: StorageRequest) -> Bool {
+        request.environment[TempAuth.resellerKey] == "true"
+    }
+
+    func checkSettings(_ headers: HeaderFields, names: [String]) -> StorageResponse? {
+        for name in names {
+            guard let value = headers[name], !value.isEmpty else { continue }
+            guard Int64(value.trimmingWhitespace()).map({ $0 >= 0 }) == true else {
+                return Self.response(400, "Invalid quota value: \(name) must be a non-negative integer")
+            }
+        }
+        return nil
+    }
+
+    /// 413 when this write would take the container or the account over a quota.
+    func checkRoom(_ request: StorageRequest, container: String) async -> StorageResponse? {
+        let incoming = Int64(request.headers.integer("Content-Length") ?? 0)
+        let trusted = request.environment.merging([TempAuth.authorizedBy: "quotas"]) { $1 }
+        let containerInfo = await cache.info(account: request.account, container: container, next: next, environment: trusted)
+        if (200..<300).contains(containerInfo.status) {
+            if let quota = containerInfo.headers.integer(Self.containerBytes),
+               Int64(containerInfo.headers.integer("X-Container-Bytes-Used") ?? 0) + incoming > Int64(quota) {
+                return Self.response(413, "Upload exceeds quota.")
+            }
+            if let quota = containerInfo.headers.integer(Self.containerCount),
+               (containerInfo.headers.integer("X-Container-Object-Count") ?? 0) + 1 > quota {
+                return Self.response(413, "Upload exceeds quota.")
+            }
+        }
+        let accountInfo = await cache.info(account: request.account, container: nil, next: next, environment: trusted)
+        if (200..<300).contains(accountInfo.status) {
+            if let quota = accountInfo.headers.integer(Self.accountBytes),
+               Int64(accountInfo.headers.integer("X-Account-Bytes-Used") ?? 0) + incoming > Int64(quota) {
+                return Self.response(413, "Upload exceeds quota.")
+            }
+            if let quota = accountInfo.headers.integer(Self.accountCount),
+               (accountInfo.headers.integer("X-Account-Object-Count") ?? 0) + 1 > quota {
+                return Self.response(413, "Upload exceeds quota.")
+            }
+        }
+        return nil
+    }
+
+    static func response(_ status: Int, _ text: String) -> StorageResponse {
+        let body = Array(text.utf8)
+        return StorageResponse(status: status, headers: ["Content-Type": "text/plain; charset=UTF-8", "Content-Length": String(body.count)],
+                               body: .bytes(body))
+    }
+}
