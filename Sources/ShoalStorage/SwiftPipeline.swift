@@ -1,0 +1,24 @@
+import Logging
+import ShoalCore
+import ShoalPorts
+
+/// The Swift API stack every node serves, bottom to top as in Swift's `proxy-server.conf`:
+/// proxy ← versioned writes ← SLO/DLO ← quotas ← TempAuth ← TempURL ← bulk ← CORS.
+/// Requests enter at the top; a middleware's own subrequests go to the stage below it.
+public struct SwiftPipeline: Sendable {
+    /// Where HTTP requests enter.
+    public let entry: any StorageHandler
+    /// TempAuth, for `/auth/v1.0` and user management.
+    public let auth: TempAuth
+
+    public init(proxy: any StorageHandler, secret: ClusterSecret, logger: Logger) {
+        let versioning = Versioning(next: proxy)
+        let largeObjects = LargeObjects(next: versioning)
+        let quotas = Quotas(next: largeObjects)
+        let auth = TempAuth(next: quotas, secret: secret, logger: logger)
+        let tempURL = TempURLMiddleware(next: auth)
+        let bulk = Bulk(next: tempURL)
+        entry = CORS(next: bulk)
+        self.auth = auth
+    }
+}
