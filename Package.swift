@@ -126,6 +126,10 @@ let package = Package(
             dependencies: [
                 "ShoalCore", "ShoalMembership", "ShoalSimulation", "ShoalZeroMQ", "ShoalPorts", "ShoalDiskStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "bench/Sources/ShoalBench"
         ),

@@ -6,7 +6,8 @@ struct ShoalBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shoal-bench",
         abstract: "Benchmarks of the ring, the ZeroMQ transport and simulated membership.",
-        subcommands: [RingBench.self, TransportBench.self, MembershipBench.self, DiskBench.self, AllBench.self],
+        subcommands: [RingBench.self, TransportBench.self, MembershipBench.self, DiskBench.self, SwiftAPIBench.self,
+                      StreamBench.self, AllBench.self],
         defaultSubcommand: AllBench.self
     )
 }
