@@ -86,11 +86,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
         .target(
             name: "ShoalStorage",
             // Swift's proxy, object, container and account roles, their updaters and middlewares.
             dependencies: [
-                "ShoalCore", "ShoalPorts", "ShoalSwiftAPI", "ShoalSQLite", "ShoalDiskStore",
+                "ShoalCore", "ShoalPorts", "ShoalSwiftAPI", "ShoalSQLite", "ShoalDiskStore", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
