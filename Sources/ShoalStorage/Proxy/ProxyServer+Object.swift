@@ -1,0 +1,316 @@
+import ShoalCore
+import ShoalPorts
+import ShoalSwiftAPI
+
+/// Swift's object controller (`swift/proxy/controllers/obj.py`).
+extension ProxyServer {
+    func handleObject(_ request: StorageRequest) async -> StorageResponse {
+        switch request.method {
+        case "GET", "HEAD": return await getOrHeadObject(request)
+        case "PUT":
+            if request.headers["X-Copy-From"] != nil { return await copyObject(request) }
+            return await putObject(request)
+        case "COPY": return await copyObject(request)
+        case "DELETE", "POST": return await deleteOrPostObject(request)
+        default: return Self.error(.methodNotAllowed)
+        }
+    }
+
+    // MARK: GET / HEAD
+
+    func getOrHeadObject(_ request: StorageRequest) async -> StorageResponse {
+        let snapshot = await snapshot()
+        let account = request.account, container = request.container!, object = request.object!
+        let partition = partition(snapshot, account: account, container: container, object: object)
+        var headers = Self.forwardable(request.headers)
+        headers.remove("X-Newest")
+        let result = await firstAnswer(readOrder(snapshot, partition: partition), on: .object, head: { device in
+            BackendRequestHead(method: request.method, device: device.id, partition: partition, account: account,
+                               container: container, object: object, query: request.query, headers: headers)
+        }, accept: { status in (200..<300).contains(status) || [304, 412, 416].contains(status) })
+        return readResponse(result, method: request.method, path: request.path)
+    }
+
+    // MARK: Container existence
+
+    enum ContainerCheck {
+        case exists(HeaderFields)
+        case missing
+        case unavailable
+    }
+
+    /// Whether the container exists, from this proxy's short cache or a container HEAD.
+    func containerExists(account: String, container: String, snapshot: ClusterSnapshot) async -> ContainerCheck {
+        let key = "\(account)/\(container)"
+        let now = configuration.now().seconds
+        if let entry = containerInfo.lookup(key, now: now, ttl: configuration.containerInfoTTLSeconds) {
+            return entry.exists ? .exists(entry.headers) : .missing
+        }
+        let partition = partition(snapshot, account: account, container: container)
+        let result = await firstAnswer(readOrder(snapshot, partition: partition), on: .container, head: { device in
+            BackendRequestHead(method: "HEAD", device: device.id, partition: partition, account: account, container: container)
+        }, accept: { (200..<300).contains($0) })
+        if let winner = result.winner?.response {
+            await Self.drain(winner.body)
+            containerInfo.store(key, .init(exists: true, headers: winner.headers, fetchedAt: now))
+            return .exists(winner.headers)
+        }
+        guard result.statuses.contains(404) else { return .unavailable }
+        containerInfo.store(key, .init(exists: false, headers: HeaderFields(), fetchedAt: now))
+        return .missing
+    }
+
+    // MARK: PUT
+
+    /// Swift's `check_object_creation` and the proxy's header work before a PUT.
+    func checkObjectCreation(_ request: StorageRequest, now: SwiftTimestamp) throws(SwiftError) -> HeaderFields {
+        let constraints = configuration.constraints
+        let object = request.object!
+        guard object.utf8.count <= constraints.maxObjectNameLength else {
+            throw .badRequest("Object name length of \(object.utf8.count) longer than \(constraints.maxObjectNameLength)")
+        }
+        let chunked = request.headers["Transfer-Encoding"]?.lowercased().contains("chunked") ?? false
+        let length = request.headers.integer("Content-Length")
+        if request.headers["Content-Length"] != nil, length == nil { throw .badRequest("Invalid Content-Length") }
+        guard length != nil || chunked else { throw .lengthRequired }
+        if let length, Int64(length) > constraints.maxFileSize { throw .requestTooLarge }
+        try validateMetadata(request.headers, target: .object)
+        var headers = Self.forwardable(request.headers)
+        if headers["Content-Type"] == nil || headers["X-Detect-Content-Type"]?.lowercased() == "true" {
+            headers["Content-Type"] = ContentTypeGuess.contentType(forObject: object)
+        }
+        headers.remove("X-Detect-Content-Type")
+        try applyDeleteAfter(&headers, now: now)
+        headers[BackendHeader.timestamp] = now.internal
+        if let length { headers["Content-Length"] = String(length) }
+        return headers
+    }
+
+    /// `X-Delete-After` becomes `X-Delete-At`; a time in the past is Swift's 400.
+    func applyDeleteAfter(_ headers: inout HeaderFields, now: SwiftTimestamp) throws(SwiftError) {
+        if let after = headers["X-Delete-After"] {
+            guard let seconds = Int64(after.trimmingWhitespace()) else { throw .badRequest("Non-integer X-Delete-After") }
+            guard seconds >= 0 else { throw .badRequest("X-Delete-After in past") }
+            headers.remove("X-Delete-After")
+            headers[BackendHeader.deleteAt] = String(Int64(now.seconds.rounded(.up)) + seconds)
+        }
+        if let at = headers[BackendHeader.deleteAt] {
+            guard let when = Int64(at.trimmingWhitespace()) else { throw .badRequest("Non-integer X-Delete-At") }
+            guard Double(when) >= now.seconds else { throw .badRequest("X-Delete-At in past") }
+        }
+    }
+
+    func putObject(_ request: StorageRequest, sourceBody: ChunkStream? = nil) async -> StorageResponse {
+        let now = configuration.now()
+        let headers: HeaderFields
+        do { headers = try checkObjectCreation(request, now: now) } catch { return Self.error(error) }
+        let account = request.account, container = request.container!, object = request.object!
+        let snapshot = await snapshot()
+        switch await containerExists(account: account, container: container, snapshot: snapshot) {
+        case .missing: return Self.error(.notFound)
+        case .unavailable: return Self.error(.serviceUnavailable)
+        case .exists: break
+        }
+        let ring = snapshot.ring
+        let partition = partition(snapshot, account: account, container: container, object: object)
+        let targets = writeTargets(snapshot, partition: partition)
+        let quorum = QuorumTracker.quorum(for: ring.replicaCount)
+        guard targets.count >= quorum else {
+            logger.error("too few live devices for a write", metadata: ["path": "\(request.path)", "targets": "\(targets.count)"])
+            return Self.error(.serviceUnavailable)
+        }
+        let containerPartition = self.partition(snapshot, account: account, container: container)
+        let pairing = Placement.updatePairing(slots: ring.replicaCount, updates: ring.primaries(of: containerPartition))
+        let queues = targets.map { _ in BoundedChunkQueue(depth: configuration.putQueueDepth) }
+        let tee = BodyTee(queues: queues, stallTimeout: configuration.chunkStallTimeout, clock: configuration.clock,
+                          minimumLive: quorum, maximumBytes: configuration.constraints.maxFileSize,
+                          expectedBytes: headers.integer("Content-Length").map(Int64.init))
+        let body = sourceBody ?? request.body ?? .empty
+
+        let (outcome, answers) = await withTaskGroup(of: NodeAnswer?.self) { group -> (BodyTee.Outcome, [NodeAnswer]) in
+            for (target, queue) in zip(targets, queues) {
+                var head = BackendRequestHead(method: "PUT", device: target.device.id, partition: partition, account: account,
+                                              container: container, object: object, query: request.query, headers: headers)
+                let updates = target.replicaIndex < pairing.count ? pairing[target.replicaIndex] : []
+                if !updates.isEmpty {
+                    head.headers[BackendHeader.containerPartition] = String(containerPartition)
+                    head.headers[BackendHeader.containerDevice] = updates.map(\.id.rawValue).joined(separator: ",")
+                    head.headers[BackendHeader.containerHost] = updates.map { "\($0.address)" }.joined(separator: ",")
+                }
+                group.addTask {
+                    let request = Task { [head] in await self.send(head, on: .object, to: target.device, body: queue.stream) }
+                    queue.onFail { request.cancel() }
+                    let answer = await request.value
+                    queue.close()
+                    await Self.drain(answer.response?.body)
+                    return answer
+                }
+            }
+            let outcome = await tee.run(body)
+            var answers: [NodeAnswer] = []
+            for await answer in group { if let answer { answers.append(answer) } }
+            return (outcome, answers)
+        }
+        return putResponse(outcome: outcome, answers: answers, request: request, headers: headers, timestamp: now,
+                           replicas: ring.replicaCount)
+    }
+
+    func putResponse(outcome: BodyTee.Outcome, answers: [NodeAnswer], request: StorageRequest, headers: HeaderFields,
+                     timestamp: SwiftTimestamp, replicas: Int) -> StorageResponse {
+        let etag: String
+        switch outcome {
+        case .rejected(let error): return Self.error(error)
+        case .clientFailed(let reason):
+            logger.info("client body failed", metadata: ["path": "\(request.path)", "reason": "\(reason)"])
+            return Self.error(SwiftError(status: 499, body: "Client Disconnect"))
+        case .tooFewTargets:
+            logger.error("PUT lost its quorum of targets", metadata: ["path": "\(request.path)"])
+            return Self.error(.serviceUnavailable)
+        case .completed(_, let computed): etag = computed
+        }
+        let statuses = answers.map(\.status)
+        // Swift's expect-100 checks: If-None-Match met → 412; an older timestamp (409) → 202.
+        if statuses.contains(412) { return Self.error(.preconditionFailed) }
+        if let clientETag = request.headers["ETag"]?.trimmingQuotes(), clientETag.lowercased() != etag {
+            return Self.error(.unprocessable)
+        }
+        let best = bestResponse(answers, replicas: replicas, path: request.path)
+        if best.status / 100 != 2 {
+            if statuses.contains(409) && !statuses.contains(where: { (200..<300).contains($0) }) {
+                return StorageResponse(status: 202, headers: ["Content-Length": "0", "Content-Type": "text/html; charset=UTF-8"])
+            }
+            if best.status == 503 { return Self.error(.serviceUnavailable) }
+            return StorageResponse(status: best.status, headers: ["Content-Length": "0"])
+        }
+        let etags = Set(answers.filter { $0.status / 100 == 2 }.compactMap { $0.response?.headers["ETag"]?.trimmingQuotes() })
+        if etags.count > 1 || (etags.first.map { $0 != etag } ?? false) {
+            logger.error("object servers returned mismatched etags", metadata: ["path": "\(request.path)", "etags": "\(etags)"])
+            return Self.error(SwiftError(status: 500, body: "Object servers returned \(etags.count) mismatched etags"))
+        }
+        return StorageResponse(status: 201, headers: [
+            "ETag": etag, "Last-Modified": HTTPDateFormat.lastModified(timestamp),
+            "Content-Type": "text/html; charset=UTF-8", "Content-Length": "0",
+        ])
+    }
+
+    // MARK: COPY
+
+    /// `X-Copy-From` on PUT or the `COPY` method: GET the source through this proxy, then
+    /// PUT it to the destination, streaming (Swift's copy middleware).
+    func copyObject(_ request: StorageRequest) async -> StorageResponse {
+        var source: String
+        var destination = (container: request.container!, object: request.object!)
+        if request.method == "COPY" {
+            guard let target = request.headers["Destination"] else { return Self.error(.preconditionFailed("You must provide a Destination header")) }
+            guard let parsed = Self.splitContainerObject(target) else {
+                return Self.error(.preconditionFailed("Destination header must be of the form <container name>/<object name>"))
+            }
+            destination = parsed
+            source = "\(request.container!)/\(request.object!)"
+        } else {
+            source = request.headers["X-Copy-From"]!
+        }
+        guard let from = Self.splitContainerObject(source) else {
+            return Self.error(.preconditionFailed("X-Copy-From header must be of the form <container name>/<object name>"))
+        }
+        var get = StorageRequest(method: "GET", account: request.headers["X-Copy-From-Account"] ?? request.account,
+                                 container: from.container, object: from.object, environment: request.environment)
+        for name in ["If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since"] { get.headers[name] = request.headers[name] }
+        let source200 = await getOrHeadObject(get)
+        guard source200.status == 200 else {
+            await Self.drain(source200.body)
+            return source200.status == 404 ? Self.error(.notFound) : source200
+        }
+        var put = StorageRequest(method: "PUT", account: request.account, container: destination.container,
+                                 object: destination.object, query: request.query, environment: request.environment)
+        var headers = HeaderFields()
+        for field in source200.headers where Self.copiedFromSource(field.name) { headers.add(field.name, field.value) }
+        if request.headers["X-Fresh-Metadata"]?.lowercased() == "true" {
+            for field in headers.withPrefix("x-object-meta-") { headers.remove(field.name) }
+        }
+        for field in request.headers where !["x-copy-from", "x-copy-from-account", "destination", "content-length",
+                                             "etag", "transfer-encoding"].contains(field.name.lowercased()) {
+            headers[field.name] = field.value
+        }
+        headers["Content-Length"] = source200.headers["Content-Length"]
+        if headers["Content-Length"] == nil { headers["Transfer-Encoding"] = "chunked" }
+        put.headers = headers
+        var response = await putObject(put, sourceBody: source200.body ?? .empty)
+        if response.status == 201 {
+            response.headers["X-Copied-From"] = "\(from.container)/\(from.object)"
+            response.headers["X-Copied-From-Last-Modified"] = source200.headers["Last-Modified"]
+        }
+        return response
+    }
+
+    static func copiedFromSource(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        return lower.hasPrefix("x-object-meta-") || ["content-type", "content-encoding", "content-disposition",
+                                                      "content-language", "x-delete-at", "x-object-manifest"].contains(lower)
+    }
+
+    /// `container/object` (a leading slash allowed), or nil.
+    static func splitContainerObject(_ text: String) -> (container: String, object: String)? {
+        let path = text.hasPrefix("/") ? String(text.dropFirst()) : text
+        let parts = path.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
+        return (String(parts[0]), String(parts[1]))
+    }
+
+    // MARK: DELETE / POST
+
+    func deleteOrPostObject(_ request: StorageRequest) async -> StorageResponse {
+        let now = configuration.now()
+        var headers = Self.forwardable(request.headers)
+        if request.method == "POST" {
+            do {
+                try validateMetadata(request.headers, target: .object)
+                try applyDeleteAfter(&headers, now: now)
+            } catch { return Self.error(error) }
+        }
+        headers[BackendHeader.timestamp] = now.internal
+        let account = request.account, container = request.container!, object = request.object!
+        let snapshot = await snapshot()
+        switch await containerExists(account: account, container: container, snapshot: snapshot) {
+        case .missing: return Self.error(.notFound)
+        case .unavailable: return Self.error(.serviceUnavailable)
+        case .exists: break
+        }
+        let partition = partition(snapshot, account: account, container: container, object: object)
+        let containerPartition = self.partition(snapshot, account: account, container: container)
+        let pairing = Placement.updatePairing(slots: snapshot.ring.replicaCount,
+                                              updates: snapshot.ring.primaries(of: containerPartition))
+        let method = request.method, query = request.query, sendHeaders = headers
+        let answers = await fanOut(writeTargets(snapshot, partition: partition), on: .object) { target in
+            var head = BackendRequestHead(method: method, device: target.device.id, partition: partition, account: account,
+                                          container: container, object: object, query: query, headers: sendHeaders)
+            let updates = target.replicaIndex < pairing.count ? pairing[target.replicaIndex] : []
+            if method == "DELETE" || sendHeaders[BackendHeader.deleteAt] != nil, !updates.isEmpty {
+                head.headers[BackendHeader.containerPartition] = String(containerPartition)
+                head.headers[BackendHeader.containerDevice] = updates.map(\.id.rawValue).joined(separator: ",")
+                head.headers[BackendHeader.containerHost] = updates.map { "\($0.address)" }.joined(separator: ",")
+            }
+            return head
+        }
+        let best = bestResponse(answers, replicas: snapshot.ring.replicaCount, path: request.path)
+        switch best.status {
+        case 404: return Self.error(.notFound)
+        case 503: return Self.error(.serviceUnavailable)
+        case 412: return Self.error(.preconditionFailed)
+        default:
+            var out = HeaderFields()
+            out["Content-Length"] = "0"
+            out["Content-Type"] = "text/html; charset=UTF-8"
+            return StorageResponse(status: best.status, headers: out)
+        }
+    }
+}
+
+extension String {
+    func trimmingQuotes() -> String {
+        var text = Substring(self)
+        if text.hasPrefix("W/") { text = text.dropFirst(2) }
+        if text.hasPrefix("\""), text.hasSuffix("\""), text.count >= 2 { text = text.dropFirst().dropLast() }
+        return String(text)
+    }
+}

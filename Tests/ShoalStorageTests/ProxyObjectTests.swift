@@ -1,0 +1,196 @@
+import Testing
+import ShoalCore
+import ShoalPorts
+import ShoalSwiftAPI
+@testable import ShoalStorage
+
+struct ProxyObjectTests {
+    let path = ("AUTH_test", "photos", "2026/cat.jpg")
+    let payload = Array("the quick brown fox jumps over the lazy dog".utf8)
+
+    @Test func putGoesToThreePrimariesWithPairedContainerUpdates() async {
+        let cluster = await ProxyTestCluster()
+        cluster.seedContainer("AUTH_test", "photos")
+        let response = await cluster.put(path, body: payload)
+        #expect(response.status == 201)
+        #expect(response.headers["ETag"] == ETagHasher.hex(of: payload))
+        #expect(response.headers["Last-Modified"]?.hasSuffix("GMT") == true)
+        let puts = cluster.log.matching("PUT", object: true)
+        #expect(Set(puts.map(\.node)) == Set(cluster.primaries(account: path.0, container: path.1, object: path.2)))
+        #expect(puts.allSatisfy { $0.body == payload })
+        #expect(puts.allSatisfy { $0.head.headers["Content-Type"] == "image/jpeg" })
+        #expect(Set(puts.compactMap { $0.head.headers[BackendHeader.timestamp] }).count == 1)
+        // One container replica per object replica, all different, all container primaries.
+        let containerNodes = cluster.primaries(account: path.0, container: path.1).map { "node\($0)-d0" }
+        let updates = puts.compactMap { $0.head.headers[BackendHeader.containerDevice] }
+        #expect(updates.count == 3 && Set(updates) == Set(containerNodes))
+    }
+
+    @Test func twoOfThreeIsAQuorumAndOneIsNot() async {
+        let cluster = await ProxyTestCluster()
+        cluster.seedContainer("AUTH_test", "photos")
+        let primaries = cluster.primaries(account: path.0, container: path.1, object: path.2)
+        cluster.servers[primaries[0]].override.withLock { $0 = { $0.method == "PUT" ? 507 : nil } }
+        #expect(await cluster.put(path, body: payload).status == 201)
+        cluster.servers[primaries[1]].override.withLock { $0 = { $0.method == "PUT" ? 500 : nil } }
+        let failed = await cluster.put(path, body: payload)
+        #expect(failed.status == 503)
+    }
+
+    @Test func downPrimaryMeansAHandoffTakesTheWrite() async {
+        let cluster = await ProxyTestCluster()
+        cluster.seedContainer("AUTH_test", "photos")
+        let primaries = cluster.primaries(account: path.0, container: path.1, object: path.2)
+        let handoff = cluster.handoffs(account: path.0, container: path.1, object: path.2)[0]
+        cluster.view.markDown(NodeID("node\(primaries[1])")!)
+        cluster.network.takeDown(ProxyTestCluster.address(primaries[1]))
+        #expect(await cluster.put(path, body: payload).status == 201)
+        let puts = cluster.log.matching("PUT", object: true)
+        #expect(Set(puts.map(\.node)) == [primaries[0], primaries[2], handoff])
+        #expect(puts.allSatisfy { $0.body == payload })
+        // The handoff carries the container update of the primary it stands in for.
+        let containerNodes = cluster.primaries(account: path.0, container: path.1).map { "node\($0)-d0" }
+        #expect(puts.first { $0.node == handoff }?.head.headers[BackendHeader.containerDevice] == containerNodes[1])
+    }
+
+    @Test func unreachableNodeNotYetKnownDownCountsAsFailure() async {
+        let cluster = await ProxyTestCluster()
+        cluster.seedContainer("AUTH_test", "photos")
+        let primaries = cluster.primaries(account: path.0, container: path.1, object: path.2)
+        cluster.network.takeDown(ProxyTestCluster.address(primaries[0]))
+        #expect(await cluster.put(path, body: payload).status == 201)
+        cluster.network.takeDown(ProxyTestCluster.address(primaries[1]))
+        #expect(await cluster.put(path, body: payload).status == 503)
+    }
+
+    @Test func stalledTargetIsDroppedWithoutBlockingTheOthers() async {
+        let cluster = await ProxyTestCluster { $0.putQueueDepth = 2 }
+        cluster.seedContainer("AUTH_test", "photos")
+        let primaries = cluster.primaries(account: path.0, container: path.1, object: path.2)
+        let gate = AsyncGate()
+        cluster.servers[primaries[2]].gate.withLock { $0 = gate }
+        let big = (0..<4_000).map { UInt8($0 % 251) }
+        let response = await cluster.put(path, body: big, chunkSize: 100)
+        #expect(response.status == 201)
+        gate.open()
+        let puts = cluster.log.matching("PUT", object: true)
+        #expect(Set(puts.map(\.node)) == [primaries[0], primaries[1]])
+        #expect(puts.allSatisfy { $0.body == big })
+        // The stalled one was cut off: it never got the whole body.
+        #expect(!cluster.log.all.contains { $0.node == primaries[2] && $0.head.method == "PUT" && $0.head.object != nil })
+    }
+
+    @Test func missingContainerIs404AndCachedBriefly() async {
+        let cluster = await ProxyTestCluster()
+        let response = await cluster.put(path, body: payload)
+        #expect(response.status == 404)
+        #expect(await cluster.body(response).contains("Not Found"))
+        #expect(cluster.log.matching("PUT", object: true).isEmpty)
+        let heads = cluster.log.all.filter { $0.head.method == "HEAD" }.count
+        #expect(await cluster.put(path, body: payload).status == 404)
+        #expect(cluster.log.all.filter { $0.head.method == "HEAD" }.count == heads)
+    }
+
+    @Test func putValidation() async {
+        let cluster = await ProxyTestCluster()
+        cluster.seedContainer("AUTH_test", "photos")
+        let noLength = await cluster.proxy.handle(StorageRequest(method: "PUT", account: "AUTH_test", container: "photos",
+                                                                 object: "a", body: .bytes(payload)))
+        #expect(noLength.status == 411)
+        #expect(await cluster.put(path, body: payload, headers: ["Content-Length": String(6 * 1024 * 1024 * 1024)]).status == 413)
+        let longName = await cluster.put(("AUTH_test", "photos", String(repeating: "x", count: 1025)), body: payload)
+        #expect(longName.status == 400)
+        #expect(await cluster.body(longName) == "Object name length of 1025 longer than 1024")
+        let meta = await cluster.put(path, body: payload, headers: ["X-Object-Meta-" + String(repeating: "k", count: 129): "v"])
+        #expect(meta.status == 400)
+        #expect(await cluster.body(meta).hasPrefix("Metadata name too long"))
+        #expect(await cluster.put(path, body: payload, headers: ["X-Delete-After": "soon"]).status == 400)
+        #expect(cluster.log.matching("PUT", object: true).isEmpty)
+    }
+
+    @Test func contentTypeIsGuessedOrKept() async {
+        let cluster = await ProxyTestCluster()
+        cluster.seedContainer("AUTH_test", "photos")
+        _ = await cluster.put(("AUTH_test", "photos", "notes.TXT"), body: payload)
+        _ = await cluster.put(("AUTH_test", "photos", "blob"), body: payload)
+        _ = await cluster.put(("AUTH_test", "photos", "x.png"), body: payload, headers: ["Content-Type": "text/x-mine"])
+        let types = Dictionary(cluster.log.matching("PUT", object: true).map { ($0.head.object!, $0.head.headers["Content-Type"]!) },
+                               uniquingKeysWith: { a, _ in a })
+        #expect(types == ["notes.TXT": "text/plain", "blob": "application/octet-stream", "x.png": "text/x-mine"])
+        #expect(ContentTypeGuess.contentType(forObject: "a/b.tar.gz") == "application/gzip")
+        #expect(ContentTypeGuess.contentType(forObject: ".hidden") == "application/octet-stream")
+    }
+
+    @Test func etagMismatchIs422AndIfNoneMatchIs412AndConflictIs202() async {
+        let cluster = await ProxyTestCluster()
+        cluster.seedContainer("AUTH_test", "photos")
+        #expect(await cluster.put(path, body: payload, headers: ["ETag": "0123456789abcdef0123456789abcdef"]).status == 422)
+        #expect(await cluster.put(path, body: payload, headers: ["ETag": "\"\(ETagHasher.hex(of: payload))\""]).status == 201)
+        for server in cluster.servers { server.override.withLock { $0 = { $0.method == "PUT" ? 412 : nil } } }
+        #expect(await cluster.put(path, body: payload, headers: ["If-None-Match": "*"]).status == 412)
+        for server in cluster.servers { server.override.withLock { $0 = { $0.method == "PUT" ? 409 : nil } } }
+        #expect(await cluster.put(path, body: payload).status == 202)
+    }
+
+    @Test func deleteAfterBecomesDeleteAt() async {
+        let cluster = await ProxyTestCluster()
+        cluster.seedContainer("AUTH_test", "photos")
+        #expect(await cluster.put(path, body: payload, headers: ["X-Delete-After": "60"]).status == 201)
+        let put = cluster.log.matching("PUT", object: true)[0]
+        #expect(put.head.headers["X-Delete-After"] == nil)
+        #expect(put.head.headers[BackendHeader.deleteAt] == String(1_700_000_000 + 1 + 60))
+    }
+
+    @Test func getFallsThroughToTheNextNode() async throws {
+        let cluster = await ProxyTestCluster()
+        cluster.seedContainer("AUTH_test", "photos")
+        #expect(await cluster.put(path, body: payload).status == 201)
+        let primaries = cluster.primaries(account: path.0, container: path.1, object: path.2)
+        cluster.servers[primaries[0]].override.withLock { $0 = { $0.method == "GET" ? 500 : nil } }
+        cluster.network.takeDown(ProxyTestCluster.address(primaries[1]))
+        let response = await cluster.proxy.handle(StorageRequest(method: "GET", account: path.0, container: path.1, object: path.2))
+        #expect(response.status == 200)
+        #expect(response.headers["X-Served-By"] == String(primaries[2]))
+        #expect(try await response.body?.collect(upTo: 1 << 20) == payload)
+    }
+
+    @Test func getOfMissingObjectIs404AndAllErrorsIs503() async {
+        let cluster = await ProxyTestCluster()
+        let missing = await cluster.proxy.handle(StorageRequest(method: "GET", account: path.0, container: path.1, object: path.2))
+        #expect(missing.status == 404)
+        #expect(await cluster.body(missing) == SwiftError.notFound.body)
+        for server in cluster.servers { server.override.withLock { $0 = { _ in 503 } } }
+        let broken = await cluster.proxy.handle(StorageRequest(method: "HEAD", account: path.0, container: path.1, object: path.2))
+        #expect(broken.status == 503)
+        #expect(broken.body == nil)
+    }
+
+    @Test func deleteTakesTheQuorumAnswer() async {
+        let cluster = await ProxyTestCluster()
+        cluster.seedContainer("AUTH_test", "photos")
+        #expect(await cluster.put(path, body: payload).status == 201)
+        let primaries = cluster.primaries(account: path.0, container: path.1, object: path.2)
+        // One replica lost the object: two 204 and one 404 → 204.
+        cluster.servers[primaries[0]].state.withLock { $0.objects = [:] }
+        let deleted = await cluster.proxy.handle(StorageRequest(method: "DELETE", account: path.0, container: path.1, object: path.2))
+        #expect(deleted.status == 204)
+        #expect(cluster.log.matching("DELETE", object: true).allSatisfy { $0.head.headers[BackendHeader.timestamp] != nil })
+        let again = await cluster.proxy.handle(StorageRequest(method: "DELETE", account: path.0, container: path.1, object: path.2))
+        #expect(again.status == 404)
+        let post = await cluster.proxy.handle(StorageRequest(method: "POST", account: path.0, container: path.1, object: path.2,
+                                                             headers: ["X-Object-Meta-Color": "red"]))
+        #expect(post.status == 202)
+    }
+
+    @Test func copyFromStreamsTheSourceToTheDestination() async {
+        let cluster = await ProxyTestCluster()
+        cluster.seedContainer("AUTH_test", "photos")
+        #expect(await cluster.put(path, body: payload, headers: ["X-Object-Meta-Color": "red"]).status == 201)
+        let copy = await cluster.proxy.handle(StorageRequest(method: "PUT", account: "AUTH_test", container: "photos", object: "copy.jpg",
+                                                             headers: ["X-Copy-From": "photos/2026/cat.jpg", "Content-Length": "0"]))
+        #expect(copy.status == 201)
+        #expect(copy.headers["X-Copied-From"] == "photos/2026/cat.jpg")
+        let copies = cluster.log.matching("PUT", object: true).filter { $0.head.object == "copy.jpg" }
+        #expect(copies.count == 3 && copies.allSatisfy { $0.body == payload })
+    }
+}
