@@ -56,6 +56,21 @@ struct ContainerUpdateTests {
         }
     }
 
+    @Test func namedContainerHostsWinOverTheRing() async throws {
+        try await withStorageCluster { cluster in
+            try await cluster.createAccount("AUTH_test")
+            try await cluster.createContainer("AUTH_test", "docs")
+            // The device of node 1 at node 2's address: node 2 does not serve it (507), so
+            // the update is kept; without the host the ring would have sent it to node 1.
+            let put = try await cluster.putObject("AUTH_test/docs/d.txt", "x", on: 0, containerNode: 1, at: ts(10),
+                                                  headers: [BackendHeader.containerHost: cluster.nodes[2].address.description])
+            #expect(put.status == 201)
+            #expect(await cluster.nodes[0].pendings.count == 1)
+            let listing = try await cluster.send(cluster.request("GET", "AUTH_test/docs", on: 1))
+            #expect(listing.status == 204)
+        }
+    }
+
     @Test func updateToAMissingContainerIsKeptPending() async throws {
         try await withStorageCluster { cluster in
             let put = try await cluster.putObject("AUTH_test/nowhere/c.txt", "x", on: 0, containerNode: 1, at: ts(10))

@@ -26,7 +26,7 @@ public struct AccountServer: BackendServer {
     }
 
     public func handle(_ head: BackendRequestHead, body: ChunkStream?) async -> StorageResponse {
-        await ContainerServer.drain(body)
+        await drain(body)
         guard let devicePath = devicePaths[head.device] else { return .insufficientStorage }
         guard head.object == nil else { return StorageResponse(.badRequest("Invalid path: \(head.path)")) }
         let broker = await brokers.broker(at: layout.accountDatabase(

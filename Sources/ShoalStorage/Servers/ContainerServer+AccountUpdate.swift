@@ -16,7 +16,7 @@ extension ContainerServer {
     /// Tells the account replicas the proxy named (`X-Account-Device`, `X-Account-Partition`).
     /// Other failures are only logged: the ``ContainerUpdater`` sends the stats again.
     func updateAccount(_ head: BackendRequestHead, broker: ContainerBroker) async -> AccountUpdateOutcome {
-        let devices = head.devices(in: BackendHeader.accountDevice)
+        let (devices, addresses) = head.updateTargets(devices: BackendHeader.accountDevice, hosts: BackendHeader.accountHost)
         guard !devices.isEmpty, let partition = head.headers.integer(BackendHeader.accountPartition) else { return .done }
         let info: ContainerInfo
         do {
@@ -25,7 +25,7 @@ extension ContainerServer {
             logger.error("cannot read container info for the account update", metadata: ["path": "\(head.path)", "error": "\(error)"])
             return .done
         }
-        let statuses = await updates.send(to: devices, on: .account) { device in
+        let statuses = await updates.send(to: devices, addresses: addresses, on: .account) { device in
             Self.accountUpdate(info, device: device, partition: partition)
         }
         if statuses.values.allSatisfy({ $0 == 404 }) { return .allNotFound }

@@ -37,7 +37,7 @@ public struct ContainerServer: BackendServer {
     }
 
     public func handle(_ head: BackendRequestHead, body: ChunkStream?) async -> StorageResponse {
-        await Self.drain(body)
+        await drain(body)
         guard let devicePath = devicePaths[head.device] else { return .insufficientStorage }
         guard let container = head.container else { return StorageResponse(.badRequest("Invalid path: \(head.path)")) }
         let broker = await brokers.broker(at: layout.containerDatabase(
@@ -154,12 +154,6 @@ public struct ContainerServer: BackendServer {
     }
 
     // MARK: Internals
-
-    /// Reads and drops a request body nobody needs (the transport wants streams consumed).
-    static func drain(_ body: ChunkStream?) async {
-        guard let body else { return }
-        do { for try await _ in body {} } catch {}
-    }
 
     /// The container's info, or nil when it was never created here or is deleted.
     func liveInfo(_ broker: ContainerBroker) async throws -> ContainerInfo? {

@@ -105,12 +105,12 @@ extension ObjectServer {
     /// `X-Container-Partition`) about a write; when any of them does not take it, the
     /// update is saved as an async pending for the ``ObjectUpdater``. Never fails the write.
     func updateContainer(_ head: BackendRequestHead, key: ObjectKey, update: ContainerUpdate) async {
-        let devices = head.devices(in: BackendHeader.containerDevice)
+        let (devices, addresses) = head.updateTargets(devices: BackendHeader.containerDevice, hosts: BackendHeader.containerHost)
         guard !devices.isEmpty, let partition = head.headers.integer(BackendHeader.containerPartition) else {
             logger.warning("object write without container update target", metadata: ["path": "\(head.path)"])
             return
         }
-        let statuses = await updates.send(to: devices, on: .container) { device in
+        let statuses = await updates.send(to: devices, addresses: addresses, on: .container) { device in
             update.backendHead(device: device, partition: partition)
         }
         let delivered = statuses.values.allSatisfy { $0.map { (200..<300).contains($0) } ?? false }

@@ -9,25 +9,26 @@ struct ReplicaUpdates: Sendable {
     let client: BackendClient
     let cluster: any ClusterView
 
-    /// Sends the head `makeHead` builds for each device, concurrently; the answer is each
-    /// device's status, or nil when the device is unknown or its node did not answer.
+    /// Sends the head `makeHead` builds for each device, concurrently, to the node the
+    /// caller named for it in `addresses` or else the ring's; the answer is each device's
+    /// status, or nil when the device is unknown or its node did not answer.
     func send(
-        to devices: [DeviceID], on channel: Envelope.Channel,
+        to devices: [DeviceID], addresses: [DeviceID: ClusterAddress] = [:], on channel: Envelope.Channel,
         makeHead: @escaping @Sendable (DeviceID) -> BackendRequestHead
     ) async -> [DeviceID: Int?] {
         let snapshot = await cluster.snapshot()
-        let records = Dictionary(snapshot.ring.devices.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var known = Dictionary(snapshot.ring.devices.map { ($0.id, $0.address) }, uniquingKeysWith: { first, _ in first })
+        known.merge(addresses, uniquingKeysWith: { _, named in named })
         return await withTaskGroup(of: (DeviceID, Int?).self) { group in
             for device in devices {
-                guard let record = records[device] else {
+                guard let address = known[device] else {
                     group.addTask { (device, nil) }
                     continue
                 }
                 group.addTask { [client] in
                     do {
-                        let response = try await client.send(makeHead(device), on: channel, to: record.address)
-                        // An update's answer has no body worth reading; drain it so the stream closes.
-                        if let body = response.body { for try await _ in body {} }
+                        let response = try await client.send(makeHead(device), on: channel, to: address)
+                        await drain(response.body)
                         return (device, response.status)
                     } catch {
                         return (device, nil)

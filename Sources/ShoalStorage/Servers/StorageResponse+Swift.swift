@@ -46,9 +46,20 @@ extension BackendRequestHead {
         return timestamp
     }
 
-    /// The comma-separated devices in `header` (empty items and unknown ids skipped).
-    func devices(in header: String) -> [DeviceID] {
-        (headers[header] ?? "").split(separator: ",").compactMap { DeviceID(String($0).trimmingWhitespace()) }
+    /// The comma-separated devices in `deviceHeader` (invalid ids skipped), and the
+    /// addresses `hostHeader` names for them when it lists one valid address per device
+    /// (Swift's `X-Container-Host` beside `X-Container-Device`).
+    func updateTargets(devices deviceHeader: String, hosts hostHeader: String)
+        -> (devices: [DeviceID], addresses: [DeviceID: ClusterAddress])
+    {
+        func items(_ name: String) -> [String] {
+            (headers[name] ?? "").split(separator: ",").map { String($0).trimmingWhitespace() }
+        }
+        let names = items(deviceHeader)
+        let devices = names.compactMap(DeviceID.init)
+        let hosts = items(hostHeader).compactMap(ClusterAddress.init)
+        guard hosts.count == names.count, devices.count == names.count else { return (devices, [:]) }
+        return (devices, Dictionary(zip(devices, hosts), uniquingKeysWith: { first, _ in first }))
     }
 }
 
@@ -60,4 +71,11 @@ extension String {
             .map { $0.prefix(1).uppercased() + $0.dropFirst().lowercased() }
             .joined(separator: "-")
     }
+}
+
+/// Reads and drops a body nobody needs (a request's that carries nothing, an update's
+/// answer), so the transport's stream completes.
+func drain(_ body: ChunkStream?) async {
+    guard let body else { return }
+    do { for try await _ in body {} } catch {}
 }
