@@ -1,0 +1,140 @@
+import ShoalCore
+import ShoalPorts
+import ShoalSwiftAPI
+
+/// PUT, DELETE and POST, and the container update that follows a PUT or DELETE.
+extension ObjectServer {
+    func put(_ head: BackendRequestHead, key: ObjectKey, store: any ObjectStore, body: ChunkStream) async throws -> StorageResponse {
+        let timestamp = try head.requiredTimestamp()
+        guard let contentType = head.headers["Content-Type"] else { throw SwiftError.badRequest("No content type") }
+        _ = try deleteAt(of: head, timestamp: timestamp)
+        let (user, other) = try storedHeaders(of: head, includeSysmeta: true)
+        let found = try await find(key, in: store, at: timestamp)
+        let live: Bool = if case .live = found { true } else { false }
+        if try ConditionalRequest(header: { head.headers[$0] }).evaluateWrite(exists: live) == .preconditionFailed {
+            throw SwiftError.preconditionFailed
+        }
+        // A tombstone as new as the write: refuse before reading the body (the store checks data versions).
+        if case .deleted(let existing) = found, existing >= timestamp { return conflict(existing) }
+        let metadata = ObjectMetadata(
+            timestamp: timestamp, contentType: contentType, contentLength: head.headers.integer("Content-Length") ?? 0,
+            userMetadata: user, otherHeaders: other)
+        do {
+            try metadata.validate()
+        } catch {
+            throw SwiftError.badRequest("Invalid metadata: \(error)")
+        }
+        let stored: StoredObject
+        do {
+            stored = try await store.put(key, metadata: metadata, body: body, expectedETag: expectedETag(head))
+        } catch ObjectStoreError.etagMismatch {
+            throw SwiftError.unprocessable
+        } catch ObjectStoreError.outdated(let existing) {
+            return conflict(existing)
+        } catch ObjectStoreError.invalidMetadata(let violation) {
+            throw SwiftError.badRequest("Invalid metadata: \(violation)")
+        }
+        await updateContainer(head, key: key, update: ContainerUpdate(
+            operation: .put, account: key.account, container: key.container, object: key.object, timestamp: timestamp,
+            sizeBytes: stored.sizeBytes, contentType: contentType, etag: stored.etag))
+        return .empty(201, headers: ["ETag": stored.etag])
+    }
+
+    func delete(_ head: BackendRequestHead, key: ObjectKey, store: any ObjectStore) async throws -> StorageResponse {
+        let timestamp = try head.requiredTimestamp()
+        let found = try await find(key, in: store, at: timestamp)
+        let existing = found.timestamp
+        let status: Int
+        switch found {
+        case .live(let metadata): status = metadata.timestamp < timestamp ? 204 : 409
+        case .expired, .deleted, .missing: status = 404
+        }
+        if let text = head.headers[BackendHeader.ifDeleteAt] {
+            guard let wanted = Int64(text.trimmingWhitespace()) else { throw SwiftError.badRequest("Bad X-If-Delete-At header value") }
+            guard existing != nil else { return StorageResponse(.notFound) }
+            let stored: Int64? = switch found {
+            case .live(let metadata), .expired(let metadata): metadata.deleteAt
+            case .deleted, .missing: nil
+            }
+            guard (stored ?? 0) == wanted else {
+                throw SwiftError.preconditionFailed("X-If-Delete-At and X-Delete-At do not match")
+            }
+        }
+        if existing.map({ $0 < timestamp }) ?? true {
+            switch try await store.delete(key, timestamp: timestamp) {
+            case .deleted:
+                await updateContainer(head, key: key, update: ContainerUpdate(
+                    operation: .delete, account: key.account, container: key.container, object: key.object, timestamp: timestamp))
+            case .outdated(let newer):
+                return conflict(newer)
+            }
+        }
+        let backendTimestamp = max(existing ?? timestamp, timestamp)
+        let headers: HeaderFields = [BackendHeader.backendTimestamp: backendTimestamp.internal]
+        switch status {
+        case 204: return .empty(204, headers: headers)
+        case 409: return StorageResponse(.conflict, headers: headers)
+        default: return StorageResponse(.notFound, headers: headers)
+        }
+    }
+
+    func post(_ head: BackendRequestHead, key: ObjectKey, store: any ObjectStore) async throws -> StorageResponse {
+        let timestamp = try head.requiredTimestamp()
+        _ = try deleteAt(of: head, timestamp: timestamp)
+        guard case .live(let current) = try await find(key, in: store, at: timestamp) else { return StorageResponse(.notFound) }
+        guard current.timestamp < timestamp else { return conflict(current.timestamp) }
+        var (user, other) = try storedHeaders(of: head, includeSysmeta: false)
+        // Sysmeta belongs to the data file and survives a POST, as in Swift's DiskFile.
+        for (name, value) in current.otherHeaders where name.hasPrefix(Self.sysmetaPrefix) { other[name] = value }
+        let update = ObjectMetadataUpdate(timestamp: timestamp, userMetadata: user, otherHeaders: other)
+        do {
+            try update.validate()
+        } catch {
+            throw SwiftError.badRequest("Invalid metadata: \(error)")
+        }
+        switch try await store.post(key, metadata: update) {
+        case .updated: return .empty(202)
+        case .notFound: return StorageResponse(.notFound)
+        case .outdated(let existing): return conflict(existing)
+        }
+    }
+
+    // MARK: Container updates
+
+    /// Tells the container replicas the proxy named (`X-Container-Device`,
+    /// `X-Container-Partition`) about a write; when any of them does not take it, the
+    /// update is saved as an async pending for the ``ObjectUpdater``. Never fails the write.
+    func updateContainer(_ head: BackendRequestHead, key: ObjectKey, update: ContainerUpdate) async {
+        let (devices, addresses) = head.updateTargets(devices: BackendHeader.containerDevice, hosts: BackendHeader.containerHost)
+        guard !devices.isEmpty, let partition = head.headers.integer(BackendHeader.containerPartition) else {
+            logger.warning("object write without container update target", metadata: ["path": "\(head.path)"])
+            return
+        }
+        let statuses = await updates.send(to: devices, addresses: addresses, on: .container) { device in
+            update.backendHead(device: device, partition: partition)
+        }
+        let delivered = statuses.values.allSatisfy { $0.map { (200..<300).contains($0) } ?? false }
+        if delivered { return }
+        logger.info("container update failed; saving async pending",
+                    metadata: ["path": "\(head.path)", "statuses": "\(statuses)"])
+        guard let queue = asyncPendings[head.device] else {
+            logger.error("no async pending queue for device", metadata: ["device": "\(head.device)"])
+            return
+        }
+        do {
+            try await queue.save(update, objectHash: key.hash)
+        } catch {
+            logger.error("could not save async pending", metadata: ["path": "\(head.path)", "error": "\(error)"])
+        }
+    }
+
+    private func conflict(_ existing: SwiftTimestamp) -> StorageResponse {
+        StorageResponse(.conflict, headers: [BackendHeader.backendTimestamp: existing.internal])
+    }
+
+    /// The client's `ETag`, unquoted and lowercased, when it sent one.
+    private func expectedETag(_ head: BackendRequestHead) -> String? {
+        guard let raw = head.headers["ETag"]?.trimmingWhitespace(), !raw.isEmpty else { return nil }
+        return String(raw.filter { $0 != "\"" }).lowercased()
+    }
+}

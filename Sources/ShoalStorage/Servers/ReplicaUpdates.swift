@@ -1,0 +1,65 @@
+import Logging
+import ShoalCore
+import ShoalPorts
+
+/// Sends one backend request to several replicas at once, resolving each device to its
+/// node through the ring: how an object server tells container servers about a write, a
+/// container server tells account servers, and the updaters retry both.
+struct ReplicaUpdates: Sendable {
+    let client: BackendClient
+    let cluster: any ClusterView
+
+    /// Sends the head `makeHead` builds for each device, concurrently, to the node the
+    /// caller named for it in `addresses` or else the ring's; the answer is each device's
+    /// status, or nil when the device is unknown or its node did not answer.
+    func send(
+        to devices: [DeviceID], addresses: [DeviceID: ClusterAddress] = [:], on channel: Envelope.Channel,
+        makeHead: @escaping @Sendable (DeviceID) -> BackendRequestHead
+    ) async -> [DeviceID: Int?] {
+        let snapshot = await cluster.snapshot()
+        var known = Dictionary(snapshot.ring.devices.map { ($0.id, $0.address) }, uniquingKeysWith: { first, _ in first })
+        known.merge(addresses, uniquingKeysWith: { _, named in named })
+        return await withTaskGroup(of: (DeviceID, Int?).self) { group in
+            for device in devices {
+                guard let address = known[device] else {
+                    group.addTask { (device, nil) }
+                    continue
+                }
+                group.addTask { [client] in
+                    do {
+                        let response = try await client.send(makeHead(device), on: channel, to: address)
+                        await drain(response.body)
+                        return (device, response.status)
+                    } catch {
+                        return (device, nil)
+                    }
+                }
+            }
+            var statuses: [DeviceID: Int?] = [:]
+            for await (device, status) in group { statuses[device] = status }
+            return statuses
+        }
+    }
+
+    /// The primaries of the partition of `/account[/container]` in the current ring.
+    func primaries(account: String, container: String? = nil, hasher: PathHasher) async -> (partition: Int, devices: [DeviceID]) {
+        let ring = await cluster.snapshot().ring
+        let partition = ring.partition(ofDigest: hasher.digest(account: account, container: container))
+        return (partition, ring.primaries(of: partition).map(\.id))
+    }
+}
+
+extension ContainerUpdate {
+    /// The backend request a container server applies for this update: Swift's object
+    /// server → container server PUT or DELETE with the object row's fields.
+    func backendHead(device: DeviceID, partition: Int) -> BackendRequestHead {
+        var headers: HeaderFields = [BackendHeader.timestamp: timestamp.internal]
+        if operation == .put {
+            headers[BackendHeader.size] = String(sizeBytes)
+            headers[BackendHeader.contentType] = contentType
+            headers[BackendHeader.etag] = etag
+        }
+        return BackendRequestHead(method: operation == .put ? "PUT" : "DELETE", device: device, partition: partition,
+                                  account: account, container: container, object: object, headers: headers)
+    }
+}

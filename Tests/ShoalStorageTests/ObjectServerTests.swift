@@ -1,0 +1,212 @@
+import Testing
+import ShoalCore
+import ShoalPorts
+import ShoalSwiftAPI
+@testable import ShoalStorage
+
+/// The object server's answers, one node at a time (container updates go to a container
+/// created on every node, so none is left pending unless a test wants one).
+struct ObjectServerTests {
+    let path = "AUTH_test/photos/cat.jpg"
+
+    @Test func putGetHeadDeleteRoundTrip() async throws {
+        try await withStorageCluster { cluster in
+            try await cluster.createAccount("AUTH_test")
+            try await cluster.createContainer("AUTH_test", "photos")
+            let put = try await cluster.putObject(path, "meow meow", at: ts(10), headers: [
+                "X-Object-Meta-Color": "grey", "Content-Disposition": "inline", "X-Object-Sysmeta-Owner": "alice",
+                "X-Unrelated": "dropped",
+            ])
+            #expect(put.status == 201)
+            let etag = ETagHasher.hex(of: Array("meow meow".utf8))
+            #expect(put.headers["ETag"] == etag)
+
+            let get = try await cluster.send(cluster.request("GET", path))
+            #expect(get.status == 200)
+            #expect(get.text == "meow meow")
+            #expect(get.headers["Content-Length"] == "9")
+            #expect(get.headers["Content-Type"] == "text/plain")
+            #expect(get.headers["ETag"] == etag)
+            #expect(get.headers["X-Timestamp"] == ts(10).normal)
+            #expect(get.headers["Last-Modified"] == "Tue, 14 Nov 2023 22:13:30 GMT")
+            #expect(get.headers["Accept-Ranges"] == "bytes")
+            #expect(get.headers["X-Object-Meta-Color"] == "grey")
+            #expect(get.headers["Content-Disposition"] == "inline")
+            #expect(get.headers["X-Object-Sysmeta-Owner"] == "alice")
+            #expect(get.headers["X-Unrelated"] == nil)
+
+            let head = try await cluster.send(cluster.request("HEAD", path))
+            #expect(head.status == 200)
+            #expect(head.body.isEmpty)
+            #expect(head.headers["Content-Length"] == "9")
+
+            let delete = try await cluster.send(cluster.request("DELETE", path, headers: [BackendHeader.timestamp: ts(20).internal]))
+            #expect(delete.status == 204)
+            let gone = try await cluster.send(cluster.request("GET", path))
+            #expect(gone.status == 404)
+            #expect(gone.headers[BackendHeader.backendTimestamp] == ts(20).internal)
+            let again = try await cluster.send(cluster.request("DELETE", path, headers: [BackendHeader.timestamp: ts(30).internal]))
+            #expect(again.status == 404)
+            let stale = try await cluster.send(cluster.request("DELETE", path, headers: [BackendHeader.timestamp: ts(25).internal]))
+            #expect(stale.status == 404)
+        }
+    }
+
+    @Test func lastModifiedRoundsUpToTheSecond() {
+        let metadata = ObjectMetadata(timestamp: SwiftTimestamp("1700000010.00001")!)
+        #expect(metadata.lastModifiedSeconds == 1_700_000_011)
+        #expect(ObjectMetadata(timestamp: ts(10)).lastModifiedSeconds == 1_700_000_010)
+        #expect(HTTPDateParser.format(seconds: 784_111_777) == "Sun, 06 Nov 1994 08:49:37 GMT")
+    }
+
+    @Test func putIsRefusedForBadRequests() async throws {
+        try await withStorageCluster { cluster in
+            try await cluster.createAccount("AUTH_test")
+            try await cluster.createContainer("AUTH_test", "photos")
+            let noTimestamp = try await cluster.send(cluster.request("PUT", path, headers: ["Content-Type": "text/plain"]), body: [])
+            #expect(noTimestamp.status == 400)
+            let noType = try await cluster.send(cluster.request("PUT", path, headers: [BackendHeader.timestamp: ts(1).internal]), body: [])
+            #expect(noType.status == 400)
+            #expect(noType.text == "No content type")
+            let badETag = try await cluster.putObject(path, "abc", at: ts(2), headers: ["ETag": "0123456789abcdef0123456789abcdef"])
+            #expect(badETag.status == 422)
+            let longName = String(repeating: "n", count: 129)
+            let badMeta = try await cluster.putObject(path, "abc", at: ts(3), headers: ["X-Object-Meta-\(longName)": "v"])
+            #expect(badMeta.status == 400)
+            let past = try await cluster.putObject(path, "abc", at: ts(4), headers: ["X-Delete-At": "1700000000"])
+            #expect(past.status == 400)
+            #expect(past.text == "X-Delete-At in past")
+            #expect(try await cluster.send(cluster.request("GET", path)).status == 404)
+
+            let goodETag = try await cluster.putObject(path, "abc", at: ts(5), headers: ["ETag": "\"\(ETagHasher.hex(of: Array("abc".utf8)))\""])
+            #expect(goodETag.status == 201)
+            let exists = try await cluster.putObject(path, "abcd", at: ts(6), headers: ["If-None-Match": "*"])
+            #expect(exists.status == 412)
+            let older = try await cluster.putObject(path, "older", at: ts(4))
+            #expect(older.status == 409)
+            #expect(older.headers[BackendHeader.backendTimestamp] == ts(5).internal)
+            #expect(try await cluster.send(cluster.request("GET", path)).text == "abc")
+
+            var unknown = cluster.request("GET", path)
+            unknown.device = DeviceID("elsewhere-d9")!
+            #expect(await cluster.nodes[0].objectServer.handle(unknown, body: nil).status == 507)
+            #expect(try await cluster.send(cluster.request("PATCH", path)).status == 405)
+        }
+    }
+
+    @Test func rangesSingleSeveralAndUnsatisfiable() async throws {
+        try await withStorageCluster { cluster in
+            try await cluster.createAccount("AUTH_test")
+            try await cluster.createContainer("AUTH_test", "photos")
+            try await cluster.putObject(path, "0123456789", at: ts(10))
+
+            let single = try await cluster.send(cluster.request("GET", path, headers: ["Range": "bytes=2-4"]))
+            #expect(single.status == 206)
+            #expect(single.text == "234")
+            #expect(single.headers["Content-Range"] == "bytes 2-4/10")
+            #expect(single.headers["Content-Length"] == "3")
+            let suffix = try await cluster.send(cluster.request("GET", path, headers: ["Range": "bytes=-3"]))
+            #expect(suffix.text == "789")
+
+            let multi = try await cluster.send(cluster.request("GET", path, headers: ["Range": "bytes=0-1,8-"]))
+            #expect(multi.status == 206)
+            let contentType = try #require(multi.headers["Content-Type"])
+            #expect(contentType.hasPrefix("multipart/byteranges;boundary="))
+            let boundary = String(contentType.dropFirst("multipart/byteranges;boundary=".count))
+            #expect(multi.text == """
+                --\(boundary)\r\nContent-Type: text/plain\r\nContent-Range: bytes 0-1/10\r\n\r\n01\r\n\
+                --\(boundary)\r\nContent-Type: text/plain\r\nContent-Range: bytes 8-9/10\r\n\r\n89\r\n\
+                --\(boundary)--
+                """)
+            #expect(multi.headers["Content-Length"] == String(multi.body.count))
+
+            let unsatisfiable = try await cluster.send(cluster.request("GET", path, headers: ["Range": "bytes=20-30"]))
+            #expect(unsatisfiable.status == 416)
+            #expect(unsatisfiable.headers["Content-Range"] == "bytes */10")
+            let ignored = try await cluster.send(cluster.request("GET", path, headers: ["Range": "pages=1-2"]))
+            #expect(ignored.status == 200)
+            #expect(ignored.text == "0123456789")
+        }
+    }
+
+    @Test func conditionalReads() async throws {
+        try await withStorageCluster { cluster in
+            try await cluster.createAccount("AUTH_test")
+            try await cluster.createContainer("AUTH_test", "photos")
+            let etag = try #require(try await cluster.putObject(path, "data", at: ts(10)).headers["ETag"])
+            func status(_ headers: HeaderFields) async throws -> Int {
+                try await cluster.send(cluster.request("GET", path, headers: headers)).status
+            }
+            #expect(try await status(["If-None-Match": "\"\(etag)\""]) == 304)
+            #expect(try await status(["If-None-Match": "\"other\""]) == 200)
+            #expect(try await status(["If-Match": "\"\(etag)\""]) == 200)
+            #expect(try await status(["If-Match": "\"other\""]) == 412)
+            #expect(try await status(["If-Modified-Since": "Tue, 14 Nov 2023 22:13:30 GMT"]) == 304)
+            #expect(try await status(["If-Modified-Since": "Tue, 14 Nov 2023 22:13:29 GMT"]) == 200)
+            #expect(try await status(["If-Unmodified-Since": "Tue, 14 Nov 2023 22:13:29 GMT"]) == 412)
+            let notModified = try await cluster.send(cluster.request("HEAD", path, headers: ["If-None-Match": etag]))
+            #expect(notModified.status == 304)
+            #expect(notModified.headers["ETag"] == etag)
+        }
+    }
+
+    @Test func expiredObjectsAreGone() async throws {
+        try await withStorageCluster { cluster in
+            try await cluster.createAccount("AUTH_test")
+            try await cluster.createContainer("AUTH_test", "photos")
+            cluster.clock.set(ts(10))
+            try await cluster.putObject(path, "soon gone", at: ts(10), headers: ["X-Delete-At": "1700000100"])
+            let live = try await cluster.send(cluster.request("GET", path))
+            #expect(live.status == 200)
+            #expect(live.headers["X-Delete-At"] == "1700000100")
+
+            let mismatch = try await cluster.send(cluster.request("DELETE", path, headers: [
+                BackendHeader.timestamp: ts(50).internal, BackendHeader.ifDeleteAt: "1700000099"]))
+            #expect(mismatch.status == 412)
+
+            cluster.clock.set(ts(100))
+            let expired = try await cluster.send(cluster.request("GET", path))
+            #expect(expired.status == 404)
+            #expect(expired.headers[BackendHeader.backendTimestamp] == ts(10).internal)
+            #expect(try await cluster.send(cluster.request("HEAD", path)).status == 404)
+            let post = try await cluster.send(cluster.request("POST", path, headers: [BackendHeader.timestamp: ts(101).internal]))
+            #expect(post.status == 404)
+
+            // The expirer's DELETE matches the stored X-Delete-At: the tombstone is written.
+            let expirer = try await cluster.send(cluster.request("DELETE", path, headers: [
+                BackendHeader.timestamp: ts(100).internal, BackendHeader.ifDeleteAt: "1700000100"]))
+            #expect(expirer.status == 404)
+            #expect(try await cluster.nodes[0].objects.head(objectKey(cluster)) == .deleted(ts(100)))
+        }
+    }
+
+    @Test func postReplacesUserMetadata() async throws {
+        try await withStorageCluster { cluster in
+            try await cluster.createAccount("AUTH_test")
+            try await cluster.createContainer("AUTH_test", "photos")
+            let missing = try await cluster.send(cluster.request("POST", path, headers: [BackendHeader.timestamp: ts(5).internal]))
+            #expect(missing.status == 404)
+            try await cluster.putObject(path, "data", at: ts(10), headers: [
+                "X-Object-Meta-Old": "1", "X-Object-Sysmeta-Keep": "k", "Content-Encoding": "gzip"])
+            let noTimestamp = try await cluster.send(cluster.request("POST", path))
+            #expect(noTimestamp.status == 400)
+            let post = try await cluster.send(cluster.request("POST", path, headers: [
+                BackendHeader.timestamp: ts(20).internal, "X-Object-Meta-New": "2"]))
+            #expect(post.status == 202)
+            let head = try await cluster.send(cluster.request("HEAD", path))
+            #expect(head.headers["X-Object-Meta-New"] == "2")
+            #expect(head.headers["X-Object-Meta-Old"] == nil)
+            #expect(head.headers["Content-Encoding"] == nil)
+            #expect(head.headers["X-Object-Sysmeta-Keep"] == "k")
+            #expect(head.headers["Content-Length"] == "4")
+            let older = try await cluster.send(cluster.request("POST", path, headers: [BackendHeader.timestamp: ts(15).internal]))
+            #expect(older.status == 409)
+            #expect(older.headers[BackendHeader.backendTimestamp] == ts(20).internal)
+        }
+    }
+
+    private func objectKey(_ cluster: StorageCluster) -> ObjectKey {
+        ObjectKey(account: "AUTH_test", container: "photos", object: "cat.jpg",
+                  hasher: cluster.layout.hasher, partPower: cluster.layout.partPower)!
+    }
+}
