@@ -48,7 +48,7 @@ final class StorageCluster: Sendable {
                                 address: ClusterAddress(host: "10.0.0.\(index + 1)", port: 6000)), by: writer)
         }
         let ring = Ring(deviceSet: set, parameters: parameters)
-        cluster = FixedClusterView(snapshot: ClusterSnapshot(ring: ring, localNode: NodeID("n0")!))
+        cluster = FixedClusterView(ring: ring, local: NodeID("n0")!)
         let hasher = PathHasher(prefix: "test-prefix", suffix: "test-suffix")
         layout = StorageLayout(hasher: hasher, partPower: parameters.partPower)
         let logger = Logger(label: "shoal-storage-test", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -204,12 +204,6 @@ func withStorageCluster<T>(nodes: Int = 3, _ body: (StorageCluster) async throws
         await cluster.shutdown()
         throw error
     }
-}
-
-/// A ``ClusterView`` that always shows the same ring.
-struct FixedClusterView: ClusterView {
-    let snapshot: ClusterSnapshot
-    func snapshot() async -> ClusterSnapshot { snapshot }
 }
 
 /// The object server's clock in tests: set by hand, never sleeps.
