@@ -14,8 +14,6 @@ extension ObjectServer {
         if try ConditionalRequest(header: { head.headers[$0] }).evaluateWrite(exists: live) == .preconditionFailed {
             throw SwiftError.preconditionFailed
         }
-        // A tombstone as new as the write: refuse before reading the body (the store checks data versions).
-        if case .deleted(let existing) = found, existing >= timestamp { return conflict(existing) }
         let metadata = ObjectMetadata(
             timestamp: timestamp, contentType: contentType, contentLength: head.headers.integer("Content-Length") ?? 0,
             userMetadata: user, otherHeaders: other)

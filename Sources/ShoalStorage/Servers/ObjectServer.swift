@@ -102,7 +102,11 @@ public struct ObjectServer: BackendServer {
     func deleteAt(of head: BackendRequestHead, timestamp: SwiftTimestamp) throws(SwiftError) -> Int64? {
         guard let text = head.headers[BackendHeader.deleteAt], !text.isEmpty else { return nil }
         guard let value = Int64(text.trimmingWhitespace()) else { throw .badRequest("Non-integer X-Delete-At") }
-        guard value >= timestamp.ticks / SwiftTimestamp.ticksPerSecond else { throw .badRequest("X-Delete-At in past") }
+        // Compared as Swift compares them: the whole second against the exact request time.
+        let (ticks, overflow) = value.multipliedReportingOverflow(by: SwiftTimestamp.ticksPerSecond)
+        guard overflow || ticks >= timestamp.ticks else {
+            throw .badRequest("X-Delete-At in past")
+        }
         return value
     }
 
