@@ -35,7 +35,7 @@ extension ObjectServer {
         await updateContainer(head, key: key, update: ContainerUpdate(
             operation: .put, account: key.account, container: key.container, object: key.object, timestamp: timestamp,
             sizeBytes: stored.sizeBytes, contentType: contentType, etag: stored.etag))
-        return .empty(201, headers: ["ETag": stored.etag])
+        return .empty(201, headers: ["ETag": "\"\(stored.etag)\""])
     }
 
     func delete(_ head: BackendRequestHead, key: ObjectKey, store: any ObjectStore) async throws -> StorageResponse {
