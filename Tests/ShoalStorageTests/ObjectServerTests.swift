@@ -76,6 +76,10 @@ struct ObjectServerTests {
             let past = try await cluster.putObject(path, "abc", at: ts(4), headers: ["X-Delete-At": "1700000000"])
             #expect(past.status == 400)
             #expect(past.text == "X-Delete-At in past")
+            let short = try await cluster.putObject(path, "abc", at: ts(4), headers: ["Content-Length": "10"])
+            #expect(short.status == 499)
+            let long = try await cluster.putObject(path, "abc", at: ts(4), headers: ["Content-Length": "2"])
+            #expect(long.status == 499)
             #expect(try await cluster.send(cluster.request("GET", path)).status == 404)
 
             let goodETag = try await cluster.putObject(path, "abc", at: ts(5), headers: ["ETag": "\"\(ETagHasher.hex(of: Array("abc".utf8)))\""])

@@ -14,17 +14,21 @@ extension ObjectServer {
         if try ConditionalRequest(header: { head.headers[$0] }).evaluateWrite(exists: live) == .preconditionFailed {
             throw SwiftError.preconditionFailed
         }
+        let declaredLength = head.headers.integer("Content-Length")
         let metadata = ObjectMetadata(
-            timestamp: timestamp, contentType: contentType, contentLength: head.headers.integer("Content-Length") ?? 0,
+            timestamp: timestamp, contentType: contentType, contentLength: declaredLength ?? 0,
             userMetadata: user, otherHeaders: other)
         do {
             try metadata.validate()
         } catch {
             throw SwiftError.badRequest("Invalid metadata: \(error)")
         }
+        let checkedBody = declaredLength.map { LengthCheckedBody(body, expectedBytes: $0).checked } ?? body
         let stored: StoredObject
         do {
-            stored = try await store.put(key, metadata: metadata, body: body, expectedETag: expectedETag(head))
+            stored = try await store.put(key, metadata: metadata, body: checkedBody, expectedETag: expectedETag(head))
+        } catch is LengthCheckedBody.Mismatch {
+            throw SwiftError(status: 499, body: "Client Disconnect")
         } catch ObjectStoreError.etagMismatch {
             throw SwiftError.unprocessable
         } catch ObjectStoreError.outdated(let existing) {
