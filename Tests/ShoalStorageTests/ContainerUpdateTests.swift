@@ -1,5 +1,7 @@
+import Logging
 import Testing
 import ShoalCore
+import ShoalDiskStore
 import ShoalPorts
 @testable import ShoalStorage
 
@@ -68,6 +70,25 @@ struct ContainerUpdateTests {
             #expect(await cluster.nodes[0].pendings.count == 1)
             let listing = try await cluster.send(cluster.request("GET", "AUTH_test/docs", on: 1))
             #expect(listing.status == 204)
+        }
+    }
+
+    @Test func objectUpdaterDeliversFromTheDiskPendingStore() async throws {
+        try await withStorageCluster { cluster in
+            try await cluster.createAccount("AUTH_test")
+            try await cluster.createContainer("AUTH_test", "docs")
+            let queue = try AsyncPendingStore(devicePath: cluster.folder + "/pending-device")
+            let hash = try #require(ObjectHash(digest: cluster.layout.hasher.digest(account: "AUTH_test", container: "docs", object: "e")))
+            try await queue.save(ContainerUpdate(operation: .put, account: "AUTH_test", container: "docs", object: "e",
+                                                 timestamp: ts(10), sizeBytes: 4, contentType: "text/plain", etag: "x"),
+                                 objectHash: hash)
+            let updater = ObjectUpdater(queues: [cluster.devices[0]: queue], hasher: cluster.layout.hasher,
+                                        client: cluster.client, cluster: cluster.cluster,
+                                        logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+            #expect(await updater.runOnce().delivered == 1)
+            #expect(try await queue.list().isEmpty)
+            let listing = try await cluster.send(cluster.request("GET", "AUTH_test/docs", on: 2))
+            #expect(listing.text == "e\n")
         }
     }
 

@@ -79,7 +79,7 @@ extension ObjectServer {
             return .answer(.empty(304, headers: HeaderFields(headers.map { ($0.name, $0.value) })))
         case .preconditionFailed:
             return .answer(StorageResponse(.preconditionFailed, headers: [
-                "ETag": metadata.etag, "Last-Modified": HTTPDateParser.format(seconds: metadata.lastModifiedSeconds),
+                "ETag": metadata.quotedETag, "Last-Modified": HTTPDateParser.format(seconds: metadata.lastModifiedSeconds),
             ]))
         }
     }
@@ -88,7 +88,7 @@ extension ObjectServer {
     private func responseHeaders(_ metadata: ObjectMetadata) -> HeaderFields {
         var headers: HeaderFields = [
             "Content-Type": metadata.contentType,
-            "ETag": metadata.etag,
+            "ETag": metadata.quotedETag,
             "X-Timestamp": metadata.timestamp.normal,
             BackendHeader.backendTimestamp: metadata.timestamp.internal,
             "Last-Modified": HTTPDateParser.format(seconds: metadata.lastModifiedSeconds),

@@ -14,19 +14,21 @@ extension ObjectServer {
         if try ConditionalRequest(header: { head.headers[$0] }).evaluateWrite(exists: live) == .preconditionFailed {
             throw SwiftError.preconditionFailed
         }
-        // A tombstone as new as the write: refuse before reading the body (the store checks data versions).
-        if case .deleted(let existing) = found, existing >= timestamp { return conflict(existing) }
+        let declaredLength = head.headers.integer("Content-Length")
         let metadata = ObjectMetadata(
-            timestamp: timestamp, contentType: contentType, contentLength: head.headers.integer("Content-Length") ?? 0,
+            timestamp: timestamp, contentType: contentType, contentLength: declaredLength ?? 0,
             userMetadata: user, otherHeaders: other)
         do {
             try metadata.validate()
         } catch {
             throw SwiftError.badRequest("Invalid metadata: \(error)")
         }
+        let checkedBody = declaredLength.map { LengthCheckedBody(body, expectedBytes: $0).checked } ?? body
         let stored: StoredObject
         do {
-            stored = try await store.put(key, metadata: metadata, body: body, expectedETag: expectedETag(head))
+            stored = try await store.put(key, metadata: metadata, body: checkedBody, expectedETag: expectedETag(head))
+        } catch is LengthCheckedBody.Mismatch {
+            throw SwiftError(status: 499, body: "Client Disconnect")
         } catch ObjectStoreError.etagMismatch {
             throw SwiftError.unprocessable
         } catch ObjectStoreError.outdated(let existing) {
@@ -37,7 +39,7 @@ extension ObjectServer {
         await updateContainer(head, key: key, update: ContainerUpdate(
             operation: .put, account: key.account, container: key.container, object: key.object, timestamp: timestamp,
             sizeBytes: stored.sizeBytes, contentType: contentType, etag: stored.etag))
-        return .empty(201, headers: ["ETag": stored.etag])
+        return .empty(201, headers: ["ETag": "\"\(stored.etag)\""])
     }
 
     func delete(_ head: BackendRequestHead, key: ObjectKey, store: any ObjectStore) async throws -> StorageResponse {

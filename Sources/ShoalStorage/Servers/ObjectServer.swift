@@ -7,7 +7,7 @@ import ShoalSwiftAPI
 /// OpenStack Swift's object server (`swift/obj/server.py`) for this node's devices: PUT,
 /// GET, HEAD, DELETE and POST of object replicas, each followed (for writes) by an update
 /// of the object's container listing, kept as an async pending when the container server
-/// cannot take it. Put on the `.object` channel with ``BackendTransportHandler``; the
+/// cannot take it. ETags go out quoted, as swob sends them. Put on the `.object` channel with ``BackendTransportHandler``; the
 /// proxy is its only caller and has already checked auth and client-facing limits.
 public struct ObjectServer: BackendServer {
     /// The headers a PUT may store besides user metadata and sysmeta, and a POST may
@@ -102,7 +102,11 @@ public struct ObjectServer: BackendServer {
     func deleteAt(of head: BackendRequestHead, timestamp: SwiftTimestamp) throws(SwiftError) -> Int64? {
         guard let text = head.headers[BackendHeader.deleteAt], !text.isEmpty else { return nil }
         guard let value = Int64(text.trimmingWhitespace()) else { throw .badRequest("Non-integer X-Delete-At") }
-        guard value >= timestamp.ticks / SwiftTimestamp.ticksPerSecond else { throw .badRequest("X-Delete-At in past") }
+        // Compared as Swift compares them: the whole second against the exact request time.
+        let (ticks, overflow) = value.multipliedReportingOverflow(by: SwiftTimestamp.ticksPerSecond)
+        guard overflow || ticks >= timestamp.ticks else {
+            throw .badRequest("X-Delete-At in past")
+        }
         return value
     }
 
@@ -126,6 +130,9 @@ public struct ObjectServer: BackendServer {
 extension ObjectMetadata {
     /// `X-Delete-At` as whole seconds, when set.
     var deleteAt: Int64? { otherHeaders["x-delete-at"].flatMap { Int64($0) } }
+
+    /// The ETag as Swift's servers send it (swob quotes it); the proxy passes it on.
+    var quotedETag: String { "\"\(etag)\"" }
 
     /// Swift's `Last-Modified`: the timestamp rounded up to the second.
     var lastModifiedSeconds: Int64 {
