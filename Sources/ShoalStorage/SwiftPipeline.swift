@@ -3,7 +3,7 @@ import ShoalCore
 import ShoalPorts
 
 /// The Swift API stack every node serves, bottom to top as in Swift's `proxy-server.conf`:
-/// proxy ← versioned writes ← SLO/DLO ← quotas ← TempAuth ← TempURL ← bulk ← CORS.
+/// proxy ← versioned writes ← SLO/DLO ← quotas ← TempAuth ← TempURL ← bulk ← CORS ← gatekeeper.
 /// Requests enter at the top; a middleware's own subrequests go to the stage below it.
 public struct SwiftPipeline: Sendable {
     /// Where HTTP requests enter.
@@ -18,7 +18,7 @@ public struct SwiftPipeline: Sendable {
         let auth = TempAuth(next: quotas, secret: secret, logger: logger)
         let tempURL = TempURLMiddleware(next: auth)
         let bulk = Bulk(next: tempURL)
-        entry = CORS(next: bulk)
+        entry = Gatekeeper(next: CORS(next: bulk))
         self.auth = auth
     }
 }

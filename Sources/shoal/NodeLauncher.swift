@@ -10,6 +10,8 @@ import ShoalMembership
 import ShoalNode
 import ShoalPorts
 import ShoalREST
+import ShoalStorage
+import ShoalSwiftAPI
 import ShoalZeroMQ
 
 /// Builds a node from resolved options and runs it until SIGTERM or SIGINT: the one place
@@ -62,11 +64,17 @@ struct NodeLauncher {
             transport: transport, dataDirectory: directory, logger: logger)
         let info = ClusterInfo(ring: ring, secretFingerprint: secret.fingerprint, node: node)
         await transport.register(ControlService(info: info, membership: membership, logger: logger), for: .control)
+        let storage = try await StorageRoles(
+            directory: directory, device: device.id, secret: secret, partPower: ring.partPower, transport: transport,
+            cluster: membership, logger: logger)
 
-        let router = NodeRouter.build(RESTContext(status: membership, metrics: registry, capabilities: [
-            "shoal": ["version": .string(ShoalVersion.current), "node": .string(node.rawValue),
-                      "part_power": .integer(Int64(ring.partPower)), "replicas": .integer(Int64(ring.replicas))],
-        ]))
+        var capabilities = SwiftInfo.capabilities(version: ShoalVersion.current)
+        capabilities["shoal"] = ["version": .string(ShoalVersion.current), "node": .string(node.rawValue),
+                                 "part_power": .integer(Int64(ring.partPower)), "replicas": .integer(Int64(ring.replicas))]
+        let router = NodeRouter.build(RESTContext(
+            status: membership, metrics: registry, capabilities: capabilities,
+            swift: SwiftAPIContext(pipeline: storage.pipeline.entry, auth: storage.pipeline.auth,
+                                   defaultHost: "\(options.restAddress)")))
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(options.restAddress.host, port: Int(options.restAddress.port)),
@@ -82,7 +90,7 @@ struct NodeLauncher {
                     // Membership ends by itself only when this node was removed: then the node stops cleanly.
                     .init(service: membership, successTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: app),
-                ],
+                ] + storage.services,
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await transport.shutdown()
@@ -143,6 +151,12 @@ struct NodeLauncher {
               node      \(node)   REST http://\(options.restAddress)   cluster \(options.clusterAddress)
               secret    \(secretPath) (fingerprint \(secret.fingerprint)); keep it private
               status    shoal status --url http://\(options.restAddress)
+
+            Swift API (python-swiftclient: swift stat, swift upload ...):
+              export ST_AUTH=http://\(options.restAddress)/auth/v1.0
+              export ST_USER=\(Credentials.adminAccount):\(Credentials.adminUser)
+              export ST_KEY=\(Credentials(secret: secret).adminKey)
+              (shoal credentials prints these again; shoal user add ACCOUNT:USER adds users)
 
             To add a node, on its machine (with the secret file copied there):
               shoal start --join \(options.clusterAddress) --secret-file cluster.secret \\

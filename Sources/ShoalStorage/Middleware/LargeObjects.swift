@@ -50,22 +50,26 @@ public struct LargeObjects: StorageHandler {
 
     // MARK: Reading
 
+    static let conditionalHeaders = ["If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since"]
+
     func read(_ request: StorageRequest) async -> StorageResponse {
-        // A HEAD, or a ranged GET, must first learn whether this is a manifest: a range of
-        // the manifest's own bytes would be meaningless.
-        if request.method == "HEAD" || request.headers["Range"] != nil {
-            var head = request
+        // A HEAD, a ranged GET or a conditional one must first learn whether this is a large
+        // object: a range of the manifest's own bytes, or a condition on its own ETag, would
+        // be meaningless. Plain objects then get the request as it came.
+        var unconditional = request
+        for name in ["Range"] + Self.conditionalHeaders { unconditional.headers[name] = nil }
+        let needsProbe = request.method == "HEAD" || unconditional.headers.count != request.headers.count
+        if needsProbe {
+            var head = unconditional
             head.method = "HEAD"
-            head.headers["Range"] = nil
             let answer = await next.handle(head)
             guard answer.isSuccess, isLargeObject(answer) else {
-                return request.method == "HEAD" ? answer : await next.handle(request)
+                let plainHead = request.method == "HEAD" && unconditional.headers.count == request.headers.count
+                return plainHead ? answer : await next.handle(request)
             }
         }
-        // The manifest whole and unconditional: conditions apply to the large object's ETag.
-        var get = request
+        var get = unconditional
         get.method = "GET"
-        for name in ["Range", "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since"] { get.headers[name] = nil }
         let response = await next.handle(get)
         guard response.isSuccess, isLargeObject(response) else { return response }
         if !isManifest(response), let prefix = response.headers["X-Object-Manifest"] {

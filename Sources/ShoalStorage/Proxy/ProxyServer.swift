@@ -163,6 +163,10 @@ public final class ProxyServer: StorageHandler {
         if let winner = result.winner?.response {
             var response = winner
             if method == "HEAD" { response.body = nil }
+            // Object servers quote ETags (as Swift's do); Swift's proxy shows clients the bare MD5.
+            if let etag = response.headers["ETag"], etag.count >= 2, etag.hasPrefix("\""), etag.hasSuffix("\"") {
+                response.headers["ETag"] = String(etag.dropFirst().dropLast())
+            }
             return response
         }
         let status = result.statuses.contains(404) ? 404 : 503

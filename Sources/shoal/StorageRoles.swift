@@ -1,0 +1,62 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import ShoalCore
+import ShoalDiskStore
+import ShoalNode
+import ShoalPorts
+import ShoalSQLite
+import ShoalStorage
+import ShoalZeroMQ
+
+/// The object-storage roles of one node, built on its data folder: the object, container
+/// and account servers on their transport channels, the proxy with the Swift middleware
+/// pipeline for the REST port, and the updaters as background services.
+struct StorageRoles {
+    let pipeline: SwiftPipeline
+    let services: [ServiceGroupConfiguration.ServiceConfiguration]
+
+    init(directory: DataDirectory, device: DeviceID, secret: ClusterSecret, partPower: Int,
+         transport: any ClusterTransport, cluster: any ClusterView, logger: Logger) async throws {
+        let devicePath = directory.devicePath(index: 0)
+        try FileManager.default.createDirectory(atPath: devicePath, withIntermediateDirectories: true)
+        let hasher = secret.pathHasher
+        let layout = StorageLayout(hasher: hasher, partPower: partPower)
+        let client = BackendClient(transport: transport, timeout: .seconds(10))
+        let executor = SQLiteExecutor(name: "shoal-sqlite")
+        let pendings = try AsyncPendingStore(devicePath: devicePath)
+        let objectServer = ObjectServer(
+            devices: [device: try DiskObjectStore(devicePath: devicePath)], asyncPendings: [device: pendings],
+            layout: layout, client: client, cluster: cluster, logger: Logger(label: "shoal.object"))
+        let containerServer = ContainerServer(
+            devicePaths: [device: devicePath], layout: layout, executor: executor, client: client, cluster: cluster,
+            logger: Logger(label: "shoal.container"))
+        let accountServer = AccountServer(devicePaths: [device: devicePath], layout: layout, executor: executor,
+                                          logger: Logger(label: "shoal.account"))
+        await transport.register(BackendTransportHandler(server: objectServer), for: .object)
+        await transport.register(BackendTransportHandler(server: containerServer), for: .container)
+        await transport.register(BackendTransportHandler(server: accountServer), for: .account)
+
+        var proxy = ProxyServer.Configuration(cluster: cluster, client: client, pathHasher: hasher, now: ObjectServer.systemNow)
+        proxy.logger = Logger(label: "shoal.proxy")
+        pipeline = SwiftPipeline(proxy: ProxyServer(configuration: proxy), secret: secret, logger: Logger(label: "shoal.tempauth"))
+
+        let objectUpdater = ObjectUpdater(queues: [device: pendings], hasher: hasher, client: client, cluster: cluster,
+                                          logger: Logger(label: "shoal.object-updater"))
+        let containerUpdater = ContainerUpdater(server: containerServer)
+        services = [
+            .init(service: BackgroundLoop(name: "object-updater") { await objectUpdater.run(every: .seconds(5)) }),
+            .init(service: BackgroundLoop(name: "container-updater") { await containerUpdater.run(every: .seconds(5)) }),
+        ]
+    }
+}
+
+/// A background loop (an updater) as a service: it runs until the node shuts down.
+struct BackgroundLoop: Service {
+    let name: String
+    let body: @Sendable () async -> Void
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await body() }
+    }
+}
