@@ -36,10 +36,14 @@ public struct Quotas: StorageHandler {
             await cache.invalidate(account: request.account, container: container)
             return await next.handle(request)
         case (.some(let container), .some, "PUT"), (.some(let container), .some, "COPY"):
-            if request.query["multipart-manifest"] == nil || request.method == "PUT" {
-                if let refusal = await checkRoom(request, container: container) { return refusal }
+            if let refusal = await checkRoom(request, container: container) { return refusal }
+            let response = await next.handle(request)
+            if response.isSuccess {
+                // The counts just changed: the next check on this node reads them afresh.
+                await cache.invalidate(account: request.account, container: container)
+                await cache.invalidate(account: request.account, container: nil)
             }
-            return await next.handle(request)
+            return response
         default:
             return await next.handle(request)
         }
