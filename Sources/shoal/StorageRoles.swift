@@ -11,7 +11,7 @@ import ShoalZeroMQ
 
 /// The object-storage roles of one node, built on its data folder: the object, container
 /// and account servers on their transport channels, the proxy with the Swift middleware
-/// pipeline for the REST port, and the updaters as background services.
+/// pipeline for the REST port, and the updaters and the expirer as background services.
 struct StorageRoles {
     let pipeline: SwiftPipeline
     let services: [ServiceGroupConfiguration.ServiceConfiguration]
@@ -25,9 +25,11 @@ struct StorageRoles {
         let client = BackendClient(transport: transport, timeout: .seconds(10))
         let executor = SQLiteExecutor(name: "shoal-sqlite")
         let pendings = try AsyncPendingStore(devicePath: devicePath)
+        let expiry = ExpiryQueue(path: devicePath + "/expiring.db", executor: executor)
         let objectServer = ObjectServer(
             devices: [device: try DiskObjectStore(devicePath: devicePath)], asyncPendings: [device: pendings],
-            layout: layout, client: client, cluster: cluster, logger: Logger(label: "shoal.object"))
+            layout: layout, client: client, cluster: cluster, logger: Logger(label: "shoal.object"),
+            expiryQueues: [device: expiry])
         let containerServer = ContainerServer(
             devicePaths: [device: devicePath], layout: layout, executor: executor, client: client, cluster: cluster,
             logger: Logger(label: "shoal.container"))
@@ -44,7 +46,9 @@ struct StorageRoles {
         let objectUpdater = ObjectUpdater(queues: [device: pendings], hasher: hasher, client: client, cluster: cluster,
                                           logger: Logger(label: "shoal.object-updater"))
         let containerUpdater = ContainerUpdater(server: containerServer)
+        let expirer = ObjectExpirer(server: objectServer, cluster: cluster, logger: Logger(label: "shoal.object-expirer"))
         services = [
+            .init(service: BackgroundLoop(name: "object-expirer") { await expirer.run(every: .seconds(5)) }),
             .init(service: BackgroundLoop(name: "object-updater") { await objectUpdater.run(every: .seconds(5)) }),
             .init(service: BackgroundLoop(name: "container-updater") { await containerUpdater.run(every: .seconds(5)) }),
         ]

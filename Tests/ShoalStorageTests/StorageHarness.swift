@@ -59,9 +59,10 @@ final class StorageCluster: Sendable {
             let objects = InMemoryObjectStore(chunkBytes: 4)
             let pendings = InMemoryAsyncPendings()
             let clock = self.clock
+            let expiry = ExpiryQueue(path: folder + "/" + record.id.rawValue + "/expiring.db", executor: executor, durability: .normal)
             let objectServer = ObjectServer(
                 devices: [record.id: objects], asyncPendings: [record.id: pendings], layout: layout, client: client,
-                cluster: cluster, logger: logger, now: { clock.now })
+                cluster: cluster, logger: logger, expiryQueues: [record.id: expiry], now: { clock.now })
             let containerServer = ContainerServer(
                 devicePaths: [record.id: folder + "/" + record.id.rawValue], layout: layout, executor: executor,
                 client: client, cluster: cluster, logger: logger, openBrokerLimit: 4)

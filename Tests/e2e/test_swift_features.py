@@ -189,3 +189,5 @@ def test_expiring_objects_disappear(storage3):
         except ClientException as error:
             return error.http_status == 404
     wait_until("the object expires", gone, 30)
+    # The expirers delete the replicas and take the object out of the listing.
+    wait_until("the expired object leaves the listing", lambda: conn.get_container("ephemeral")[1] == [], 30)

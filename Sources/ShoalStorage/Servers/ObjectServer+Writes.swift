@@ -1,5 +1,6 @@
 import ShoalCore
 import ShoalPorts
+import ShoalSQLite
 import ShoalSwiftAPI
 
 /// PUT, DELETE and POST, and the container update that follows a PUT or DELETE.
@@ -7,7 +8,7 @@ extension ObjectServer {
     func put(_ head: BackendRequestHead, key: ObjectKey, store: any ObjectStore, body: ChunkStream) async throws -> StorageResponse {
         let timestamp = try head.requiredTimestamp()
         guard let contentType = head.headers["Content-Type"] else { throw SwiftError.badRequest("No content type") }
-        _ = try deleteAt(of: head, timestamp: timestamp)
+        let expiry = try deleteAt(of: head, timestamp: timestamp)
         let (user, other) = try storedHeaders(of: head, includeSysmeta: true)
         let found = try await find(key, in: store, at: timestamp)
         let live: Bool = if case .live = found { true } else { false }
@@ -36,6 +37,7 @@ extension ObjectServer {
         } catch ObjectStoreError.invalidMetadata(let violation) {
             throw SwiftError.badRequest("Invalid metadata: \(violation)")
         }
+        try await scheduleExpiry(expiry, head: head, key: key, timestamp: timestamp)
         await updateContainer(head, key: key, update: ContainerUpdate(
             operation: .put, account: key.account, container: key.container, object: key.object, timestamp: timestamp,
             sizeBytes: stored.sizeBytes, contentType: contentType, etag: stored.etag))
@@ -82,7 +84,7 @@ extension ObjectServer {
 
     func post(_ head: BackendRequestHead, key: ObjectKey, store: any ObjectStore) async throws -> StorageResponse {
         let timestamp = try head.requiredTimestamp()
-        _ = try deleteAt(of: head, timestamp: timestamp)
+        let expiry = try deleteAt(of: head, timestamp: timestamp)
         guard case .live(let current) = try await find(key, in: store, at: timestamp) else { return StorageResponse(.notFound) }
         guard current.timestamp < timestamp else { return conflict(current.timestamp) }
         var (user, other) = try storedHeaders(of: head, includeSysmeta: false)
@@ -95,10 +97,23 @@ extension ObjectServer {
             throw SwiftError.badRequest("Invalid metadata: \(error)")
         }
         switch try await store.post(key, metadata: update) {
-        case .updated: return .empty(202)
+        case .updated:
+            try await scheduleExpiry(expiry, head: head, key: key, timestamp: current.timestamp)
+            return .empty(202)
         case .notFound: return StorageResponse(.notFound)
         case .outdated(let existing): return conflict(existing)
         }
+    }
+
+    // MARK: Expiry
+
+    /// Records an object version with `X-Delete-At` in its device's expiry queue before the
+    /// write is acknowledged, so the ``ObjectExpirer`` always finds it. `timestamp` is the
+    /// data's (what the expirer's DELETE must be newer than).
+    func scheduleExpiry(_ deleteAt: Int64?, head: BackendRequestHead, key: ObjectKey, timestamp: SwiftTimestamp) async throws {
+        guard let deleteAt, let queue = expiryQueues[head.device] else { return }
+        try await queue.add(ExpiryQueue.Entry(deleteAt: deleteAt, account: key.account, container: key.container,
+                                              object: key.object, timestamp: timestamp))
     }
 
     // MARK: Container updates

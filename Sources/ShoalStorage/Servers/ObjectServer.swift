@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ShoalCore
 import ShoalPorts
+import ShoalSQLite
 import ShoalSwiftAPI
 
 /// OpenStack Swift's object server (`swift/obj/server.py`) for this node's devices: PUT,
@@ -21,6 +22,8 @@ public struct ObjectServer: BackendServer {
 
     let devices: [DeviceID: any ObjectStore]
     let asyncPendings: [DeviceID: any AsyncPendingQueue]
+    /// Each device's objects with an `X-Delete-At`, for the ``ObjectExpirer``.
+    let expiryQueues: [DeviceID: ExpiryQueue]
     let layout: StorageLayout
     let updates: ReplicaUpdates
     let logger: Logger
@@ -29,11 +32,12 @@ public struct ObjectServer: BackendServer {
 
     public init(
         devices: [DeviceID: any ObjectStore], asyncPendings: [DeviceID: any AsyncPendingQueue], layout: StorageLayout,
-        client: BackendClient, cluster: any ClusterView, logger: Logger,
+        client: BackendClient, cluster: any ClusterView, logger: Logger, expiryQueues: [DeviceID: ExpiryQueue] = [:],
         now: @escaping @Sendable () -> SwiftTimestamp = ObjectServer.systemNow
     ) {
         self.devices = devices
         self.asyncPendings = asyncPendings
+        self.expiryQueues = expiryQueues
         self.layout = layout
         self.updates = ReplicaUpdates(client: client, cluster: cluster)
         self.logger = logger
