@@ -191,3 +191,27 @@ def test_expiring_objects_disappear(storage3):
     wait_until("the object expires", gone, 30)
     # The expirers delete the replicas and take the object out of the listing.
     wait_until("the expired object leaves the listing", lambda: conn.get_container("ephemeral")[1] == [], 30)
+
+
+def test_account_acls_set_by_the_admin(storage3):
+    shoal = ROOT / ".build" / "debug" / "shoal"
+    subprocess.run([str(shoal), "user", "add", "ops:viewer", "--key", "viewme", "--url", storage3.urls[0],
+                    "--secret-file", str(RUN / "node1" / "cluster.secret")], check=True, capture_output=True, timeout=60)
+    admin = connection(storage3.urls[0])
+    admin.put_container("acct-acl")
+    admin.put_object("acct-acl", "o", b"visible")
+    viewer = connection(storage3.urls[1], user="ops:viewer", key="viewme")
+    url, token = viewer.get_auth()
+    admin_url = url.replace("AUTH_ops", "AUTH_admin")
+    assert http("GET", f"{admin_url}/acct-acl/o", headers={"X-Auth-Token": token})[0] == 403
+    admin.post_account({"X-Account-Access-Control": json.dumps({"read-only": ["ops:viewer"]})})
+    assert json.loads(admin.head_account()["x-account-access-control"]) == {"read-only": ["ops:viewer"]}
+    status, _, body = http("GET", f"{admin_url}/acct-acl/o", headers={"X-Auth-Token": token})
+    assert status == 200 and body == b"visible"
+    status, _, body = http("GET", f"{admin_url}?format=json", headers={"X-Auth-Token": token})
+    assert status == 200 and "acct-acl" in [c["name"] for c in json.loads(body)]
+    assert http("PUT", f"{admin_url}/acct-acl/new", headers={"X-Auth-Token": token}, data=b"x")[0] == 403
+    assert http("POST", admin_url, headers={"X-Auth-Token": token, "X-Account-Access-Control": "{}"})[0] == 403
+    with pytest.raises(ClientException) as error:
+        admin.post_account({"X-Account-Access-Control": "not json"})
+    assert error.value.http_status == 400

@@ -26,7 +26,7 @@ public enum SwiftInfo {
                 "strict_cors_mode": true,
                 "policies": [["name": "Policy-0", "aliases": "Policy-0", "default": true]],
             ],
-            "tempauth": ["account_acls": false],
+            "tempauth": ["account_acls": true],
             "slo": [
                 "max_manifest_segments": limit(LargeObjects.maxManifestSegments),
                 "max_manifest_size": limit(LargeObjects.maxManifestBytes),

@@ -108,8 +108,17 @@ public struct TempAuth: StorageHandler {
             request.environment[Self.resellerKey] = identity.isResellerAdmin ? "true" : nil
         }
         if request.environment[Self.authorizedBy] != nil { return await next.handle(request) }
+        if request.container == nil, request.headers.contains(AccountACL.header) {
+            return await setAccountACL(request, identity: identity)
+        }
         switch await authorize(request, identity: identity) {
-        case .allowed: return await next.handle(request)
+        case .allowed:
+            if request.container == nil, request.method == "GET" || request.method == "HEAD", isOwner(identity, of: request.account) {
+                var response = await next.handle(request)
+                if let acl = response.headers[AccountACL.sysmeta], !acl.isEmpty { response.headers[AccountACL.header] = acl }
+                return response
+            }
+            return await next.handle(request)
         case .denied: return Self.error(identity == nil ? .unauthorized : .forbidden)
         case .unavailable: return Self.error(.serviceUnavailable)
         }
@@ -122,6 +131,17 @@ public struct TempAuth: StorageHandler {
         if let identity {
             if identity.isResellerAdmin { return .allowed }
             if identity.isAdmin, request.account == Credentials.resellerPrefix + identity.account { return .allowed }
+        }
+        if let identity, let level = await accountACLLevel(account: request.account, groups: identity.groups) {
+            let isRead = request.method == "GET" || request.method == "HEAD"
+            switch level {
+            case .admin: return .allowed
+            case .readWrite:
+                let changesACL = ["X-Container-Read", "X-Container-Write"].contains { request.headers.contains($0) }
+                if isRead || (request.container != nil && !changesACL) { return .allowed }
+            case .readOnly:
+                if isRead { return .allowed }
+            }
         }
         // Only an account's admins may change ACLs or touch the account itself.
         guard let container = request.container else { return .denied }
@@ -139,6 +159,43 @@ public struct TempAuth: StorageHandler {
             return .denied
         }
         return ContainerACL(header: info.headers["X-Container-Write"]).admits(groups: groups) ? .allowed : .denied
+    }
+
+    // MARK: Account ACLs
+
+    func isOwner(_ identity: AuthIdentity?, of account: String) -> Bool {
+        guard let identity else { return false }
+        return identity.isResellerAdmin || (identity.isAdmin && account == Credentials.resellerPrefix + identity.account)
+    }
+
+    /// The level `groups` hold in `account`'s ACL, nil when none (or no ACL).
+    func accountACLLevel(account: String, groups: [String]) async -> AccountACL.Level? {
+        let info = await next.handle(StorageRequest(method: "HEAD", account: account, environment: [Self.authorizedBy: "tempauth"]))
+        guard info.isSuccess, let text = info.headers[AccountACL.sysmeta], !text.isEmpty, let acl = AccountACL(json: text) else {
+            return nil
+        }
+        return acl.level(for: groups)
+    }
+
+    /// `POST` (or `PUT`) of an account with `X-Account-Access-Control`: only its owners
+    /// (and ACL admins) may, and the value must be a valid ACL; it is stored as sysmeta.
+    func setAccountACL(_ request: StorageRequest, identity: AuthIdentity?) async -> StorageResponse {
+        guard request.method == "POST" || request.method == "PUT" else { return Self.error(.badRequest("Bad request")) }
+        var allowed = isOwner(identity, of: request.account)
+        if !allowed, let identity { allowed = await accountACLLevel(account: request.account, groups: identity.groups) == .admin }
+        guard allowed else { return Self.error(identity == nil ? .unauthorized : .forbidden) }
+        var forwarded = request
+        let value = request.headers[AccountACL.header] ?? ""
+        forwarded.headers[AccountACL.header] = nil
+        if value.trimmingWhitespace().isEmpty {
+            forwarded.headers[AccountACL.sysmeta] = ""
+        } else {
+            guard let acl = AccountACL(json: value) else {
+                return Self.error(.badRequest("Invalid X-Account-Access-Control"))
+            }
+            forwarded.headers[AccountACL.sysmeta] = acl.json
+        }
+        return await next.handle(forwarded)
     }
 
     // MARK: Users
