@@ -282,11 +282,11 @@ extension LargeObjects {
             guard listing.isSuccess, let bytes = try? await listing.body?.collect(upTo: 32 << 20),
                   let page = try? JSONDecoder().decode([ListedSegment].self, from: Data(bytes)), !page.isEmpty
             else { break }
-            for item in page where item.bytes > 0 {
-                segments.append(SegmentPiece(container: container, object: item.name, range: 0...(item.bytes - 1)))
+            // The ETag covers every listed segment in listing order, empty ones included (as Swift's dlo).
+            for item in page {
+                if item.bytes > 0 { segments.append(SegmentPiece(container: container, object: item.name, range: 0...(item.bytes - 1))) }
                 hasher.update(item.hash)
             }
-            for item in page where item.bytes == 0 { hasher.update(item.hash) }
             marker = page.last!.name
             if page.count < 10_000 { break }
         }
