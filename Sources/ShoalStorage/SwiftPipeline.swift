@@ -13,7 +13,9 @@ public struct SwiftPipeline: Sendable {
 
     public init(proxy: any StorageHandler, secret: ClusterSecret, logger: Logger) {
         let versioning = Versioning(next: proxy)
-        let largeObjects = LargeObjects(next: versioning)
+        // Segment subrequests pass TempAuth again, as the user who asked for the manifest.
+        let segmentGate = TempAuth(next: versioning, secret: secret, logger: logger)
+        let largeObjects = LargeObjects(next: versioning, segments: segmentGate)
         let quotas = Quotas(next: largeObjects)
         let auth = TempAuth(next: quotas, secret: secret, logger: logger)
         let tempURL = TempURLMiddleware(next: auth)

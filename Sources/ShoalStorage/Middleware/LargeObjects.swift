@@ -18,9 +18,28 @@ public struct LargeObjects: StorageHandler {
     public static let minSegmentBytes = 1
 
     let next: any StorageHandler
+    /// Where segment and listing subrequests go: through authorization again, so a
+    /// manifest can only name segments its reader may read (Swift authorizes every
+    /// subrequest as the requester).
+    let segmentGate: any StorageHandler
 
-    public init(next: any StorageHandler) {
+    public init(next: any StorageHandler, segments: (any StorageHandler)? = nil) {
         self.next = next
+        segmentGate = segments ?? next
+    }
+
+    /// A subrequest about a segment (or a segment listing) on behalf of `original`'s user.
+    func segmentRequest(_ method: String, _ original: StorageRequest, container: String, object: String? = nil,
+                        query: [String: String] = [:]) -> StorageRequest {
+        StorageRequest(method: method, account: original.account, container: container, object: object, query: query,
+                       headers: original.headers.filtered(keeping: ["X-Auth-Token", "X-Storage-Token"]),
+                       environment: original.environment)
+    }
+
+    func streamer(for request: StorageRequest) -> SegmentStreamer {
+        SegmentStreamer(next: segmentGate, account: request.account,
+                        headers: request.headers.filtered(keeping: ["X-Auth-Token", "X-Storage-Token"]),
+                        environment: request.environment)
     }
 
     public func handle(_ request: StorageRequest) async -> StorageResponse {
@@ -99,7 +118,7 @@ public struct LargeObjects: StorageHandler {
         return LargeObjectResponse.make(
             request: request, manifest: manifest, segments: segments, etag: etag,
             contentType: LargeObjectResponse.strippingSwiftBytes(response.headers["Content-Type"]),
-            streamer: SegmentStreamer(next: next, account: request.account, environment: request.environment))
+            streamer: streamer(for: request))
     }
 
     // MARK: Writing
@@ -156,8 +175,7 @@ public struct LargeObjects: StorageHandler {
                 problems.append("\(segment.path), Invalid segment path")
                 continue
             }
-            let head = await next.handle(StorageRequest(
-                method: "HEAD", account: request.account, container: container, object: object, environment: request.environment))
+            let head = await segmentGate.handle(segmentRequest("HEAD", request, container: container, object: object))
             guard head.isSuccess, let size = head.headers.integer("Content-Length") else {
                 problems.append("\(segment.path), \(head.status == 404 ? "404 Not Found" : "\(head.status)")")
                 continue
@@ -171,7 +189,7 @@ public struct LargeObjects: StorageHandler {
             var entry = ManifestEntry(name: "/\(container)/\(object)", bytes: Int64(size), hash: etag,
                                       contentType: head.headers["Content-Type"] ?? "application/octet-stream",
                                       lastModified: head.headers["Last-Modified"] ?? "", range: segment.range)
-            if let range = segment.range {
+            if segment.range != nil {
                 guard let resolved = entry.byteRange else {
                     problems.append("\(segment.path), Unsatisfiable Range")
                     continue
@@ -238,8 +256,7 @@ public struct LargeObjects: StorageHandler {
         var errors: [(path: String, status: String)] = []
         for entry in entries {
             guard let (container, object) = SegmentPlan.split(path: entry.name) else { continue }
-            let result = await next.handle(StorageRequest(method: "DELETE", account: request.account, container: container,
-                                                          object: object, environment: request.environment))
+            let result = await segmentGate.handle(segmentRequest("DELETE", request, container: container, object: object))
             switch result.status {
             case 200..<300: deleted += 1
             case 404: notFound += 1
@@ -275,9 +292,9 @@ extension LargeObjects {
         var hasher = ETagHasher()
         var marker = ""
         while true {
-            let listing = await next.handle(StorageRequest(
-                method: "GET", account: request.account, container: container,
-                query: ["format": "json", "prefix": prefix, "marker": marker], environment: request.environment))
+            let listing = await segmentGate.handle(segmentRequest(
+                "GET", request, container: container, query: ["format": "json", "prefix": prefix, "marker": marker]))
+            if listing.status == 401 || listing.status == 403 { return listing }
             guard listing.isSuccess || listing.status == 404 else { return LargeObjectResponse.error(503, "Unable to list DLO segments") }
             guard listing.isSuccess, let bytes = try? await listing.body?.collect(upTo: 32 << 20),
                   let page = try? JSONDecoder().decode([ListedSegment].self, from: Data(bytes)), !page.isEmpty
@@ -295,7 +312,7 @@ extension LargeObjects {
         return LargeObjectResponse.make(
             request: request, manifest: headers, segments: segments, etag: hasher.finalize(),
             contentType: manifest.headers["Content-Type"],
-            streamer: SegmentStreamer(next: next, account: request.account, environment: request.environment))
+            streamer: streamer(for: request))
     }
 
     struct ListedSegment: Decodable {

@@ -8,11 +8,13 @@ import ShoalSwiftAPI
 struct SegmentStreamer: Sendable {
     let next: any StorageHandler
     let account: String
+    /// The requester's credentials: every segment read is authorized as them.
+    let headers: HeaderFields
     let environment: [String: String]
 
     func stream(_ pieces: [SegmentPiece]) -> ChunkStream {
         let state = StreamState(pieces: pieces)
-        let next = self.next, account = self.account, environment = self.environment
+        let next = self.next, account = self.account, environment = self.environment, credentials = self.headers
         return ChunkStream {
             while true {
                 if state.current != nil {
@@ -22,13 +24,21 @@ struct SegmentStreamer: Sendable {
                 guard let piece = state.takePiece() else { return nil }
                 let response = await next.handle(StorageRequest(
                     method: "GET", account: account, container: piece.container, object: piece.object,
-                    headers: ["Range": "bytes=\(piece.range.lowerBound)-\(piece.range.upperBound)"], environment: environment))
+                    headers: Self.ranged(credentials, piece), environment: environment))
                 guard response.isSuccess, let body = response.body else {
                     throw LargeObjectError.segmentUnavailable("/\(piece.container)/\(piece.object)", response.status)
                 }
                 state.current = body.makeAsyncIterator()
             }
         }
+    }
+}
+
+extension SegmentStreamer {
+    static func ranged(_ credentials: HeaderFields, _ piece: SegmentPiece) -> HeaderFields {
+        var headers = credentials
+        headers["Range"] = "bytes=\(piece.range.lowerBound)-\(piece.range.upperBound)"
+        return headers
     }
 }
 
