@@ -53,6 +53,22 @@ struct ProxyObjectTests {
         #expect(puts.first { $0.node == handoff }?.head.headers[BackendHeader.containerDevice] == containerNodes[1])
     }
 
+    @Test func withNoHandoffLeftEveryContainerReplicaStillGetsTheUpdate() async {
+        let cluster = await ProxyTestCluster(nodes: 3)
+        cluster.seedContainer("AUTH_test", "photos")
+        let primaries = cluster.primaries(account: path.0, container: path.1, object: path.2)
+        cluster.view.markDown(NodeID("node\(primaries[1])")!)
+        cluster.network.takeDown(ProxyTestCluster.address(primaries[1]))
+        #expect(await cluster.put(path, body: payload).status == 201)
+        let puts = cluster.log.matching("PUT", object: true)
+        #expect(Set(puts.map(\.node)) == [primaries[0], primaries[2]])
+        // Two object replicas carry all three container updates between them.
+        let named = puts.compactMap { $0.head.headers[BackendHeader.containerDevice] }
+            .flatMap { $0.split(separator: ",").map(String.init) }
+        let containerNodes = cluster.primaries(account: path.0, container: path.1).map { "node\($0)-d0" }
+        #expect(named.sorted() == containerNodes.sorted())
+    }
+
     @Test func unreachableNodeNotYetKnownDownCountsAsFailure() async {
         let cluster = await ProxyTestCluster()
         cluster.seedContainer("AUTH_test", "photos")

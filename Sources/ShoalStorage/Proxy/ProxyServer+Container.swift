@@ -130,15 +130,16 @@ extension ProxyServer {
         let ring = snapshot.ring
         let partition = partition(snapshot, account: account, container: container)
         let accountPartition = self.partition(snapshot, account: account)
-        let pairing = Placement.updatePairing(slots: ring.replicaCount, updates: ring.primaries(of: accountPartition))
+        let targets = writeTargets(snapshot, partition: partition)
+        let pairing = Self.updates(for: targets, replicas: ring.primaries(of: accountPartition))
         var headers = Self.forwardable(request.headers)
         headers[BackendHeader.timestamp] = configuration.now().internal
         let sendHeaders = headers, method = request.method
         containerInfo.invalidate("\(account)/\(container)")
-        let answers = await fanOut(writeTargets(snapshot, partition: partition), on: .container) { target in
+        let answers = await fanOut(targets, on: .container) { target in
             var head = BackendRequestHead(method: method, device: target.device.id, partition: partition, account: account,
                                           container: container, headers: sendHeaders)
-            let updates = target.replicaIndex < pairing.count ? pairing[target.replicaIndex] : []
+            let updates = pairing[target.device.id] ?? []
             if method != "POST", !updates.isEmpty {
                 head.headers[BackendHeader.accountPartition] = String(accountPartition)
                 head.headers[BackendHeader.accountDevice] = updates.map(\.id.rawValue).joined(separator: ",")

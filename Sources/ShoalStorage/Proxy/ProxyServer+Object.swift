@@ -120,7 +120,7 @@ extension ProxyServer {
             return Self.error(.serviceUnavailable)
         }
         let containerPartition = self.partition(snapshot, account: account, container: container)
-        let pairing = Placement.updatePairing(slots: ring.replicaCount, updates: ring.primaries(of: containerPartition))
+        let pairing = Self.updates(for: targets, replicas: ring.primaries(of: containerPartition))
         let queues = targets.map { _ in BoundedChunkQueue(depth: configuration.putQueueDepth) }
         let tee = BodyTee(queues: queues, stallTimeout: configuration.chunkStallTimeout, clock: configuration.clock,
                           minimumLive: quorum, maximumBytes: configuration.constraints.maxFileSize,
@@ -131,7 +131,7 @@ extension ProxyServer {
             for (target, queue) in zip(targets, queues) {
                 var head = BackendRequestHead(method: "PUT", device: target.device.id, partition: partition, account: account,
                                               container: container, object: object, query: request.query, headers: headers)
-                let updates = target.replicaIndex < pairing.count ? pairing[target.replicaIndex] : []
+                let updates = pairing[target.device.id] ?? []
                 if !updates.isEmpty {
                     head.headers[BackendHeader.containerPartition] = String(containerPartition)
                     head.headers[BackendHeader.containerDevice] = updates.map(\.id.rawValue).joined(separator: ",")
@@ -278,13 +278,13 @@ extension ProxyServer {
         }
         let partition = partition(snapshot, account: account, container: container, object: object)
         let containerPartition = self.partition(snapshot, account: account, container: container)
-        let pairing = Placement.updatePairing(slots: snapshot.ring.replicaCount,
-                                              updates: snapshot.ring.primaries(of: containerPartition))
+        let targets = writeTargets(snapshot, partition: partition)
+        let pairing = Self.updates(for: targets, replicas: snapshot.ring.primaries(of: containerPartition))
         let method = request.method, query = request.query, sendHeaders = headers
-        let answers = await fanOut(writeTargets(snapshot, partition: partition), on: .object) { target in
+        let answers = await fanOut(targets, on: .object) { target in
             var head = BackendRequestHead(method: method, device: target.device.id, partition: partition, account: account,
                                           container: container, object: object, query: query, headers: sendHeaders)
-            let updates = target.replicaIndex < pairing.count ? pairing[target.replicaIndex] : []
+            let updates = pairing[target.device.id] ?? []
             if method == "DELETE" || sendHeaders[BackendHeader.deleteAt] != nil, !updates.isEmpty {
                 head.headers[BackendHeader.containerPartition] = String(containerPartition)
                 head.headers[BackendHeader.containerDevice] = updates.map(\.id.rawValue).joined(separator: ",")

@@ -177,6 +177,16 @@ public final class ProxyServer: StorageHandler {
 
     func snapshot() async -> ClusterSnapshot { await configuration.cluster.snapshot() }
 
+    /// Which container (or account) replicas each write target updates, by target device:
+    /// Swift's pairing over the targets actually written, so every replica of the listing
+    /// is told even when a down node left fewer targets than replicas (its update then
+    /// waits as an async pending where it could not be delivered).
+    static func updates(for targets: [Placement.WriteTarget], replicas: [DeviceRecord]) -> [DeviceID: [DeviceRecord]] {
+        let ordered = targets.sorted { $0.replicaIndex < $1.replicaIndex }
+        let pairing = Placement.updatePairing(slots: ordered.count, updates: replicas)
+        return Dictionary(zip(ordered.map(\.device.id), pairing), uniquingKeysWith: { first, _ in first })
+    }
+
     func partition(_ snapshot: ClusterSnapshot, account: String, container: String? = nil, object: String? = nil) -> Int {
         Placement.partition(of: configuration.pathHasher, in: snapshot.ring, account: account, container: container, object: object)
     }
