@@ -21,12 +21,14 @@ public enum SwiftPath: Hashable, Sendable {
         let decoded = try pieces.map { piece throws(SwiftError) -> String in try decode(piece) }
         let account = decoded[0]
         guard !account.isEmpty else { throw .notFound }
+        guard account != ".", account != ".." else { throw .preconditionFailed("Account name cannot be . or ..") }
         guard account.utf8.count <= constraints.maxAccountNameLength else {
             throw .badRequest("Account name length of \(account.utf8.count) longer than \(constraints.maxAccountNameLength)")
         }
         if decoded.count == 1 || (decoded.count == 2 && decoded[1].isEmpty) { return .account(account) }
         let container = decoded[1]
         guard !container.isEmpty else { throw .notFound }
+        guard container != ".", container != ".." else { throw .preconditionFailed("Container name cannot be . or ..") }
         guard container.utf8.count <= constraints.maxContainerNameLength else {
             throw .badRequest("Container name length of \(container.utf8.count) longer than \(constraints.maxContainerNameLength)")
         }

@@ -28,6 +28,8 @@ struct SwiftPathTests {
         #expect(throws: SwiftError.badRequest("Container name length of 257 longer than 256")) {
             try SwiftPath.parse("/v1/a/" + String(repeating: "c", count: 257))
         }
+        #expect(throws: SwiftError.preconditionFailed("Container name cannot be . or ..")) { try SwiftPath.parse("/v1/a/%2E%2E/o") }
+        #expect(throws: SwiftError.preconditionFailed("Account name cannot be . or ..")) { try SwiftPath.parse("/v1/./c") }
         #expect(throws: SwiftError.notFound) { try SwiftPath.parse("/v2/a") }
         #expect(throws: SwiftError.notFound) { try SwiftPath.parse("/v1/") }
         #expect(throws: SwiftError.self) { try SwiftPath.parse("/v1/a/c/%G1") }

@@ -82,7 +82,10 @@ extension Bulk {
         switch format.lowercased() {
         case "tar": gzip = false
         case "tar.gz", "tgz": gzip = true
-        default: return failed("400 Bad Request", "Unsupported archive format")
+        default:
+            let body = Array("Unsupported archive format".utf8)
+            return StorageResponse(status: 400, headers: ["Content-Type": "text/plain; charset=UTF-8",
+                                                          "Content-Length": String(body.count)], body: .bytes(body))
         }
         let reader: TarReader
         do { reader = try TarReader(body: request.body ?? .empty, gzip: gzip) } catch {
