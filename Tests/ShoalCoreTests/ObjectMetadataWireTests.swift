@@ -59,13 +59,15 @@ struct ObjectMetadataWireTests {
     @Test func postKeepsContentFieldsAndStaticLargeObject() {
         let data = ObjectMetadata(timestamp: SwiftTimestamp(ticks: 100), contentType: "text/plain", contentLength: 5, etag: "e",
                                   userMetadata: ["Old": "1"],
-                                  otherHeaders: ["x-static-large-object": "True", "content-encoding": "gzip"])
+                                  otherHeaders: ["x-static-large-object": "True", "content-encoding": "gzip",
+                                                 "x-object-sysmeta-slo-etag": "abc"])
         let update = ObjectMetadataUpdate(timestamp: SwiftTimestamp(ticks: 200), userMetadata: ["New": "2"],
-                                          otherHeaders: ["X-Delete-At": "99"])
+                                          otherHeaders: ["X-Delete-At": "99", "X-Object-Sysmeta-Slo-Etag": "forged"])
         let merged = data.applying(update)
         #expect(merged.timestamp == update.timestamp)
         #expect(merged.userMetadata == ["New": "2"])
-        #expect(merged.otherHeaders == ["x-delete-at": "99", "x-static-large-object": "True"])
+        // Content fields, the SLO flag and sysmeta belong to the data file; a POST cannot change them.
+        #expect(merged.otherHeaders == ["x-delete-at": "99", "x-static-large-object": "True", "x-object-sysmeta-slo-etag": "abc"])
         #expect(merged.contentType == "text/plain" && merged.contentLength == 5 && merged.etag == "e")
     }
 

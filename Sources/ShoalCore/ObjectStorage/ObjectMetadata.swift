@@ -19,6 +19,12 @@ public struct ObjectMetadata: Hashable, Sendable {
     /// (Swift's `DATAFILE_SYSTEM_META`).
     public static let headersKeptOnPost: Set<String> = ["x-static-large-object"]
 
+    /// Whether a POST leaves header `name` (lowercase) as the `.data` file has it: the
+    /// ``headersKeptOnPost`` and all object sysmeta (`x-object-sysmeta-*`), as in Swift.
+    public static func isKeptOnPost(_ name: String) -> Bool {
+        headersKeptOnPost.contains(name) || name.hasPrefix("x-object-sysmeta-")
+    }
+
     /// Header names in `otherHeaders` are lowercased here.
     public init(timestamp: SwiftTimestamp, contentType: String = "application/octet-stream", contentLength: Int = 0,
                 etag: String = "", userMetadata: [String: String] = [:], otherHeaders: [String: String] = [:]) {
@@ -42,13 +48,13 @@ public struct ObjectMetadata: Hashable, Sendable {
 
     /// This `.data` metadata as a newer `.meta` file changes it, the way Swift's DiskFile
     /// merges them: the update's timestamp, user metadata and other headers replace these;
-    /// content type, length, ETag and ``headersKeptOnPost`` stay.
+    /// content type, length, ETag, ``headersKeptOnPost`` and sysmeta stay.
     public func applying(_ update: ObjectMetadataUpdate) -> ObjectMetadata {
         var merged = self
         merged.timestamp = update.timestamp
         merged.userMetadata = update.userMetadata
-        var headers = update.otherHeaders.filter { !ObjectMetadata.headersKeptOnPost.contains($0.key) }
-        for name in ObjectMetadata.headersKeptOnPost { headers[name] = otherHeaders[name] }
+        var headers = update.otherHeaders.filter { !ObjectMetadata.isKeptOnPost($0.key) }
+        for (name, value) in otherHeaders where ObjectMetadata.isKeptOnPost(name) { headers[name] = value }
         merged.otherHeaders = headers
         return merged
     }

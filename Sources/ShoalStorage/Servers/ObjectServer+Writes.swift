@@ -87,9 +87,8 @@ extension ObjectServer {
         let expiry = try deleteAt(of: head, timestamp: timestamp)
         guard case .live(let current) = try await find(key, in: store, at: timestamp) else { return StorageResponse(.notFound) }
         guard current.timestamp < timestamp else { return conflict(current.timestamp) }
-        var (user, other) = try storedHeaders(of: head, includeSysmeta: false)
-        // Sysmeta belongs to the data file and survives a POST, as in Swift's DiskFile.
-        for (name, value) in current.otherHeaders where name.hasPrefix(Self.sysmetaPrefix) { other[name] = value }
+        // Sysmeta belongs to the data file: the merge keeps it (ObjectMetadata.applying).
+        let (user, other) = try storedHeaders(of: head, includeSysmeta: false)
         let update = ObjectMetadataUpdate(timestamp: timestamp, userMetadata: user, otherHeaders: other)
         do {
             try update.validate()
