@@ -151,3 +151,32 @@ struct ContainerBrokerTests {
         }
     }
 }
+
+@Suite("Container broker group commit")
+struct ContainerBrokerGroupCommitTests {
+    @Test("concurrent rows all land, in fewer transactions than rows, last writer still winning")
+    func groupCommit() async throws {
+        try await withFixture { folder, executor in
+            let broker = ContainerBroker(path: folder.file("c/container.db"), executor: executor)
+            try await broker.create(account: "AUTH_test", container: "c", putTimestamp: ts(0))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<200 {
+                    group.addTask {
+                        try await broker.commit(ObjectRecord(name: "o\(index)", timestamp: ts(Int64(1 + index)), size: 10,
+                                                             contentType: "text/plain", etag: "e"))
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let info = try await broker.info()
+            #expect(info.objectCount == 200 && info.bytesUsed == 2_000)
+            let commits = await broker.groupCommits
+            #expect(commits >= 1 && commits < 200, "\(commits) transactions for 200 rows")
+            // An older tombstone loses; a newer one wins.
+            try await broker.commit(.tombstone(name: "o5", timestamp: ts(1)))
+            try await broker.commit(.tombstone(name: "o6", timestamp: ts(1_000)))
+            let names = try await broker.list(query: ListingQuery()).map(\.name)
+            #expect(names.contains("o5") && !names.contains("o6") && names.count == 199)
+        }
+    }
+}

@@ -139,17 +139,17 @@ public struct ContainerServer: BackendServer {
         guard let size = head.headers.integer(BackendHeader.size), size >= 0 else {
             throw SwiftError.badRequest("Missing or invalid X-Size")
         }
-        try await broker.putObject(
+        try await broker.commit(ObjectRecord(
             name: name, timestamp: timestamp, size: Int64(size),
             contentType: head.headers[BackendHeader.contentType] ?? "application/octet-stream",
-            etag: head.headers[BackendHeader.etag] ?? "")
+            etag: head.headers[BackendHeader.etag] ?? ""))
         return .empty(201)
     }
 
     func deleteObject(_ head: BackendRequestHead, name: String, broker: ContainerBroker) async throws -> StorageResponse {
         let timestamp = try head.requiredTimestamp()
         guard await broker.exists else { return StorageResponse(.notFound) }
-        try await broker.deleteObject(name: name, timestamp: timestamp)
+        try await broker.commit(.tombstone(name: name, timestamp: timestamp))
         return .empty(204)
     }
 
