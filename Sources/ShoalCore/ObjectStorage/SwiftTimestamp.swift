@@ -59,6 +59,9 @@ public struct SwiftTimestamp: Hashable, Comparable, Sendable, CustomStringConver
 
     public var seconds: Double { Double(ticks) / Double(SwiftTimestamp.ticksPerSecond) }
 
+    /// Whole seconds, rounded up: what Swift's `Last-Modified` shows for this time.
+    public var lastModifiedSeconds: Int64 { (ticks + SwiftTimestamp.ticksPerSecond - 1) / SwiftTimestamp.ticksPerSecond }
+
     /// `1700000000.12345`: ten integer digits, zero-padded, and five decimals.
     public var normal: String {
         let whole = String(ticks / SwiftTimestamp.ticksPerSecond)

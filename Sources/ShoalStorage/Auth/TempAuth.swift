@@ -64,7 +64,7 @@ public struct TempAuth: StorageHandler {
     /// reached this node.
     public func authenticate(user: String?, key: String?, storageURLBase: String) async -> StorageResponse {
         guard let user, let key, let (account, name) = Credentials.splitUser(user), !key.isEmpty else {
-            return Self.error(.unauthorized)
+            return StorageResponse(.unauthorized)
         }
         let groups: [String]
         if credentials.isAdmin(account: account, user: name, key: key) {
@@ -75,14 +75,14 @@ public struct TempAuth: StorageHandler {
                 groups = record.groups
             case .found, .missing:
                 logger.notice("authentication failed", metadata: ["user": "\(account):\(name)"])
-                return Self.error(.unauthorized)
+                return StorageResponse(.unauthorized)
             case .unavailable:
-                return Self.error(.serviceUnavailable)
+                return StorageResponse(.serviceUnavailable)
             }
         }
         let expiresAt = now() + configuration.tokenLifetime
         let identity = AuthIdentity(account: account, user: name, groups: groups, expiresAt: expiresAt)
-        guard let token = try? sealer.seal(identity, nonce: nonce()) else { return Self.error(.serviceUnavailable) }
+        guard let token = try? sealer.seal(identity, nonce: nonce()) else { return StorageResponse(.serviceUnavailable) }
         let storageURL = storageURLBase + "/v1/" + Self.percentEncode(Credentials.resellerPrefix + account)
         return StorageResponse(status: 200, headers: [
             "X-Auth-Token": token, "X-Storage-Token": token, "X-Storage-Url": storageURL,
@@ -100,7 +100,7 @@ public struct TempAuth: StorageHandler {
     // MARK: Authorization
 
     public func handle(_ request: StorageRequest) async -> StorageResponse {
-        if request.account.hasPrefix(".") { return Self.error(.forbidden) }
+        if request.account.hasPrefix(".") { return StorageResponse(.forbidden) }
         var request = request
         let identity = identity(token: request.headers["X-Auth-Token"] ?? request.headers["X-Storage-Token"])
         if let identity {
@@ -119,8 +119,8 @@ public struct TempAuth: StorageHandler {
                 return response
             }
             return await next.handle(request)
-        case .denied: return Self.error(identity == nil ? .unauthorized : .forbidden)
-        case .unavailable: return Self.error(.serviceUnavailable)
+        case .denied: return StorageResponse(identity == nil ? .unauthorized : .forbidden)
+        case .unavailable: return StorageResponse(.serviceUnavailable)
         }
     }
 
@@ -180,10 +180,10 @@ public struct TempAuth: StorageHandler {
     /// `POST` (or `PUT`) of an account with `X-Account-Access-Control`: only its owners
     /// (and ACL admins) may, and the value must be a valid ACL; it is stored as sysmeta.
     func setAccountACL(_ request: StorageRequest, identity: AuthIdentity?) async -> StorageResponse {
-        guard request.method == "POST" || request.method == "PUT" else { return Self.error(.badRequest("Bad request")) }
+        guard request.method == "POST" || request.method == "PUT" else { return StorageResponse(.badRequest("Bad request")) }
         var allowed = isOwner(identity, of: request.account)
         if !allowed, let identity { allowed = await accountACLLevel(account: request.account, groups: identity.groups) == .admin }
-        guard allowed else { return Self.error(identity == nil ? .unauthorized : .forbidden) }
+        guard allowed else { return StorageResponse(identity == nil ? .unauthorized : .forbidden) }
         var forwarded = request
         let value = request.headers[AccountACL.header] ?? ""
         forwarded.headers[AccountACL.header] = nil
@@ -191,7 +191,7 @@ public struct TempAuth: StorageHandler {
             forwarded.headers[AccountACL.sysmeta] = ""
         } else {
             guard let acl = AccountACL(json: value) else {
-                return Self.error(.badRequest("Invalid X-Account-Access-Control"))
+                return StorageResponse(.badRequest("Invalid X-Account-Access-Control"))
             }
             forwarded.headers[AccountACL.sysmeta] = acl.json
         }
@@ -219,56 +219,49 @@ public struct TempAuth: StorageHandler {
     /// their own account. 201 on success.
     public func putUser(account: String, user: String, key: String, admin: Bool, resellerAdmin: Bool,
                         requester: AuthIdentity?) async -> StorageResponse {
-        guard let requester else { return Self.error(.unauthorized) }
+        guard let requester else { return StorageResponse(.unauthorized) }
         let allowed = requester.isResellerAdmin || (requester.isAdmin && requester.account == account && !resellerAdmin)
-        guard allowed else { return Self.error(.forbidden) }
+        guard allowed else { return StorageResponse(.forbidden) }
         guard Credentials.splitUser("\(account):\(user)") != nil, !key.isEmpty, key.utf8.count <= 512 else {
-            return Self.error(.badRequest("Invalid account, user or key"))
+            return StorageResponse(.badRequest("Invalid account, user or key"))
         }
         guard !(account == Credentials.adminAccount && user == Credentials.adminUser) else {
-            return Self.error(.conflict)
+            return StorageResponse(.conflict)
         }
         let trusted = [Self.authorizedBy: "tempauth"]
         let container = await next.handle(StorageRequest(
             method: "PUT", account: Self.reservedAccount, container: Self.usersContainer, headers: ["Content-Length": "0"],
             body: .empty, environment: trusted))
-        guard container.isSuccess else { return Self.error(.serviceUnavailable) }
+        guard container.isSuccess else { return StorageResponse(.serviceUnavailable) }
         let record = UserRecord(account: account, user: user, keyDigest: credentials.digest(account: account, user: user, key: key),
                                 admin: admin, resellerAdmin: resellerAdmin)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        guard let body = try? encoder.encode(record) else { return Self.error(.serviceUnavailable) }
+        guard let body = try? encoder.encode(record) else { return StorageResponse(.serviceUnavailable) }
         let stored = await next.handle(StorageRequest(
             method: "PUT", account: Self.reservedAccount, container: Self.usersContainer, object: "\(account):\(user)",
             headers: ["Content-Length": String(body.count), "Content-Type": "application/json"],
             body: .bytes(Array(body)), environment: trusted))
-        guard stored.status == 201 else { return Self.error(.serviceUnavailable) }
+        guard stored.status == 201 else { return StorageResponse(.serviceUnavailable) }
         logger.notice("user stored", metadata: ["user": "\(account):\(user)", "by": "\(requester.account):\(requester.user)"])
         return StorageResponse(status: 201, headers: ["Content-Type": "text/plain; charset=UTF-8", "Content-Length": "0"])
     }
 
     /// Removes a user (swauth's `DELETE /auth/v2/<account>/<user>`); 204, or 404 when absent.
     public func deleteUser(account: String, user: String, requester: AuthIdentity?) async -> StorageResponse {
-        guard let requester else { return Self.error(.unauthorized) }
-        guard requester.isResellerAdmin || (requester.isAdmin && requester.account == account) else { return Self.error(.forbidden) }
+        guard let requester else { return StorageResponse(.unauthorized) }
+        guard requester.isResellerAdmin || (requester.isAdmin && requester.account == account) else { return StorageResponse(.forbidden) }
         let response = await next.handle(StorageRequest(
             method: "DELETE", account: Self.reservedAccount, container: Self.usersContainer, object: "\(account):\(user)",
             environment: [Self.authorizedBy: "tempauth"]))
         switch response.status {
         case 204: return StorageResponse(status: 204, headers: ["Content-Type": "text/plain; charset=UTF-8"])
-        case 404: return Self.error(.notFound)
-        default: return Self.error(.serviceUnavailable)
+        case 404: return StorageResponse(.notFound)
+        default: return StorageResponse(.serviceUnavailable)
         }
     }
 
     // MARK: Helpers
-
-    static func error(_ error: SwiftError) -> StorageResponse {
-        let body = Array(error.body.utf8)
-        return StorageResponse(status: error.status, headers: [
-            "Content-Type": error.contentType, "Content-Length": String(body.count),
-        ], body: .bytes(body))
-    }
 
     static func percentEncode(_ text: String) -> String {
         var allowed = CharacterSet.alphanumerics

@@ -97,7 +97,7 @@ public struct LargeObjects: StorageHandler {
         }
         guard let bytes = try? await response.body?.collect(upTo: Self.maxManifestBytes),
               let entries = try? JSONDecoder().decode([ManifestEntry].self, from: Data(bytes))
-        else { return LargeObjectResponse.error(500, "Unable to load SLO manifest") }
+        else { return StorageResponse.text(500, "Unable to load SLO manifest") }
         let segments = entries.compactMap { entry -> SegmentPiece? in
             guard let (container, object) = SegmentPlan.split(path: entry.name) else { return nil }
             let whole: ClosedRange<Int64> = 0...max(0, entry.bytes - 1)
@@ -110,7 +110,7 @@ public struct LargeObjects: StorageHandler {
         case .notModified:
             return StorageResponse(status: 304, headers: ["ETag": "\"\(etag)\"", "Content-Length": "0"])
         case .preconditionFailed:
-            return LargeObjectResponse.error(412, "<html><h1>Precondition Failed</h1><p>A precondition for this request was not met.</p></html>")
+            return StorageResponse.text(412, "<html><h1>Precondition Failed</h1><p>A precondition for this request was not met.</p></html>")
         }
         var manifest = response
         manifest.headers["X-Object-Sysmeta-Slo-Etag"] = nil
@@ -159,14 +159,14 @@ public struct LargeObjects: StorageHandler {
 
     func putManifest(_ request: StorageRequest) async -> StorageResponse {
         guard let body = try? await (request.body ?? .empty).collect(upTo: Self.maxManifestBytes) else {
-            return LargeObjectResponse.error(413, "Manifest File > \(Self.maxManifestBytes) bytes")
+            return StorageResponse.text(413, "Manifest File > \(Self.maxManifestBytes) bytes")
         }
         guard let segments = try? JSONDecoder().decode([PutSegment].self, from: Data(body)) else {
-            return LargeObjectResponse.error(400, "Manifest must be valid JSON.\n")
+            return StorageResponse.text(400, "Manifest must be valid JSON.\n")
         }
-        guard !segments.isEmpty else { return LargeObjectResponse.error(400, "Manifest must have at least one segment.\n") }
+        guard !segments.isEmpty else { return StorageResponse.text(400, "Manifest must have at least one segment.\n") }
         guard segments.count <= Self.maxManifestSegments else {
-            return LargeObjectResponse.error(400, "Number of segments must be <= \(Self.maxManifestSegments)\n")
+            return StorageResponse.text(400, "Number of segments must be <= \(Self.maxManifestSegments)\n")
         }
         var problems: [String] = []
         var entries: [ManifestEntry] = []
@@ -199,13 +199,13 @@ public struct LargeObjects: StorageHandler {
             entries.append(entry)
         }
         guard problems.isEmpty else {
-            return LargeObjectResponse.error(400, "Errors:\n" + problems.joined(separator: "\n") + "\n")
+            return StorageResponse.text(400, "Errors:\n" + problems.joined(separator: "\n") + "\n")
         }
         let total = entries.reduce(Int64(0)) { $0 + ($1.byteRange.map { $0.upperBound - $0.lowerBound + 1 } ?? $1.bytes) }
         let etag = Self.etag(of: entries)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
-        guard let manifest = try? encoder.encode(entries) else { return LargeObjectResponse.error(500, "Cannot encode manifest") }
+        guard let manifest = try? encoder.encode(entries) else { return StorageResponse.text(500, "Cannot encode manifest") }
         var put = request
         put.query["multipart-manifest"] = nil
         put.headers["ETag"] = nil
@@ -251,7 +251,7 @@ public struct LargeObjects: StorageHandler {
         }
         guard let bytes = try? await response.body?.collect(upTo: Self.maxManifestBytes),
               let entries = try? JSONDecoder().decode([ManifestEntry].self, from: Data(bytes))
-        else { return LargeObjectResponse.error(500, "Unable to load SLO manifest") }
+        else { return StorageResponse.text(500, "Unable to load SLO manifest") }
         var deleted = 0, notFound = 0
         var errors: [(path: String, status: String)] = []
         for entry in entries {
@@ -285,7 +285,7 @@ extension LargeObjects {
     func readDynamic(_ request: StorageRequest, manifest: StorageResponse, prefix value: String) async -> StorageResponse {
         let decoded = value.removingPercentEncoding ?? value
         guard let slash = decoded.firstIndex(of: "/"), slash != decoded.startIndex else {
-            return LargeObjectResponse.error(400, "X-Object-Manifest must be in the format container/prefix")
+            return StorageResponse.text(400, "X-Object-Manifest must be in the format container/prefix")
         }
         let container = String(decoded[..<slash]), prefix = String(decoded[decoded.index(after: slash)...])
         var segments: [SegmentPiece] = []
@@ -295,7 +295,7 @@ extension LargeObjects {
             let listing = await segmentGate.handle(segmentRequest(
                 "GET", request, container: container, query: ["format": "json", "prefix": prefix, "marker": marker]))
             if listing.status == 401 || listing.status == 403 { return listing }
-            guard listing.isSuccess || listing.status == 404 else { return LargeObjectResponse.error(503, "Unable to list DLO segments") }
+            guard listing.isSuccess || listing.status == 404 else { return StorageResponse.text(503, "Unable to list DLO segments") }
             guard listing.isSuccess, let bytes = try? await listing.body?.collect(upTo: 32 << 20),
                   let page = try? JSONDecoder().decode([ListedSegment].self, from: Data(bytes)), !page.isEmpty
             else { break }

@@ -28,7 +28,7 @@ public struct Quotas: StorageHandler {
             if let problem = checkSettings(request.headers, names: [Self.accountBytes, Self.accountCount]) { return problem }
             let changesQuota = [Self.accountBytes, Self.accountCount].contains { request.headers.contains($0) }
                 || request.headers.contains("X-Remove-Account-Meta-Quota-Bytes")
-            if changesQuota, !isResellerAdmin(request) { return Self.response(403, "Forbidden") }
+            if changesQuota, !isResellerAdmin(request) { return StorageResponse.text(403, "Forbidden") }
             await cache.invalidate(account: request.account, container: nil)
             return await next.handle(request)
         case (.some(let container), nil, "POST"), (.some(let container), nil, "PUT"):
@@ -57,7 +57,7 @@ public struct Quotas: StorageHandler {
         for name in names {
             guard let value = headers[name], !value.isEmpty else { continue }
             guard Int64(value.trimmingWhitespace()).map({ $0 >= 0 }) == true else {
-                return Self.response(400, "Invalid quota value: \(name) must be a non-negative integer")
+                return StorageResponse.text(400, "Invalid quota value: \(name) must be a non-negative integer")
             }
         }
         return nil
@@ -71,30 +71,24 @@ public struct Quotas: StorageHandler {
         if (200..<300).contains(containerInfo.status) {
             if let quota = containerInfo.headers.integer(Self.containerBytes),
                Int64(containerInfo.headers.integer("X-Container-Bytes-Used") ?? 0) + incoming > Int64(quota) {
-                return Self.response(413, "Upload exceeds quota.")
+                return StorageResponse.text(413, "Upload exceeds quota.")
             }
             if let quota = containerInfo.headers.integer(Self.containerCount),
                (containerInfo.headers.integer("X-Container-Object-Count") ?? 0) + 1 > quota {
-                return Self.response(413, "Upload exceeds quota.")
+                return StorageResponse.text(413, "Upload exceeds quota.")
             }
         }
         let accountInfo = await cache.info(account: request.account, container: nil, next: next, environment: trusted)
         if (200..<300).contains(accountInfo.status) {
             if let quota = accountInfo.headers.integer(Self.accountBytes),
                Int64(accountInfo.headers.integer("X-Account-Bytes-Used") ?? 0) + incoming > Int64(quota) {
-                return Self.response(413, "Upload exceeds quota.")
+                return StorageResponse.text(413, "Upload exceeds quota.")
             }
             if let quota = accountInfo.headers.integer(Self.accountCount),
                (accountInfo.headers.integer("X-Account-Object-Count") ?? 0) + 1 > quota {
-                return Self.response(413, "Upload exceeds quota.")
+                return StorageResponse.text(413, "Upload exceeds quota.")
             }
         }
         return nil
-    }
-
-    static func response(_ status: Int, _ text: String) -> StorageResponse {
-        let body = Array(text.utf8)
-        return StorageResponse(status: status, headers: ["Content-Type": "text/plain; charset=UTF-8", "Content-Length": String(body.count)],
-                               body: .bytes(body))
     }
 }

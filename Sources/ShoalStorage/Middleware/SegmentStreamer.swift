@@ -98,10 +98,4 @@ enum LargeObjectResponse {
         let parts = contentType.split(separator: ";").map { String($0).trimmingWhitespace() }
         return parts.filter { !$0.hasPrefix("swift_bytes=") }.joined(separator: ";")
     }
-
-    static func error(_ status: Int, _ text: String) -> StorageResponse {
-        let body = Array(text.utf8)
-        return StorageResponse(status: status, headers: ["Content-Type": "text/plain; charset=UTF-8", "Content-Length": String(body.count)],
-                               body: .bytes(body))
-    }
 }

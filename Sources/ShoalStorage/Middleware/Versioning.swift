@@ -31,7 +31,7 @@ public struct Versioning: StorageHandler {
             if request.method == "PUT" || request.method == "POST" {
                 if request.headers[Self.versionsLocation].map({ !$0.isEmpty }) == true,
                    request.headers[Self.historyLocation].map({ !$0.isEmpty }) == true {
-                    return Quotas.response(400, "Only one of X-Versions-Location or X-History-Location may be specified")
+                    return StorageResponse.text(400, "Only one of X-Versions-Location or X-History-Location may be specified")
                 }
                 await cache.invalidate(account: request.account, container: container)
             }
@@ -62,7 +62,7 @@ public struct Versioning: StorageHandler {
             let marker = await next.handle(StorageRequest(
                 method: "PUT", account: context.account, container: archive, object: context.versionName(timestamp: nowTimestamp()),
                 headers: ["Content-Type": Self.deleteMarkerType, "Content-Length": "0"], body: .empty, environment: trusted))
-            guard marker.isSuccess else { return Quotas.response(503, "Unable to write the delete marker") }
+            guard marker.isSuccess else { return StorageResponse.text(503, "Unable to write the delete marker") }
             return await next.handle(request)
         case .stack:
             return await restorePrevious(context, original: request)
@@ -95,7 +95,7 @@ public struct Versioning: StorageHandler {
                                                        object: context.object, environment: context.environment))
         guard current.isSuccess else {
             if let body = current.body { _ = try? await body.collect(upTo: 1 << 20) }
-            return current.status == 404 ? nil : Quotas.response(503, "Unable to read the current version")
+            return current.status == 404 ? nil : StorageResponse.text(503, "Unable to read the current version")
         }
         let timestamp = current.headers["X-Timestamp"].flatMap { SwiftTimestamp($0)?.normal } ?? nowTimestamp()
         var headers = current.headers.filtered(keeping: ["Content-Type", "Content-Length", "ETag", "Content-Encoding",
@@ -104,7 +104,7 @@ public struct Versioning: StorageHandler {
         let copy = await next.handle(StorageRequest(
             method: "PUT", account: context.account, container: context.archive, object: context.versionName(timestamp: timestamp),
             headers: headers, body: current.body ?? .empty, environment: context.environment))
-        return copy.isSuccess ? nil : Quotas.response(copy.status == 404 ? 412 : 503,
+        return copy.isSuccess ? nil : StorageResponse.text(copy.status == 404 ? 412 : 503,
                                                      copy.status == 404 ? "The versions container does not exist" : "Unable to archive the current version")
     }
 
@@ -127,7 +127,7 @@ public struct Versioning: StorageHandler {
         let restored = await next.handle(StorageRequest(
             method: "PUT", account: context.account, container: context.container, object: context.object,
             headers: headers, body: archived.body ?? .empty, environment: context.environment))
-        guard restored.isSuccess else { return Quotas.response(503, "Unable to restore the previous version") }
+        guard restored.isSuccess else { return StorageResponse.text(503, "Unable to restore the previous version") }
         _ = await next.handle(StorageRequest(method: "DELETE", account: context.account, container: context.archive,
                                              object: newest, environment: context.environment))
         return StorageResponse(status: 204, headers: ["Content-Type": "text/html; charset=UTF-8", "Content-Length": "0"])

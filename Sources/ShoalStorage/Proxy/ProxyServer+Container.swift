@@ -13,7 +13,7 @@ extension ProxyServer {
             do {
                 if request.method == "PUT" { try validateContainerName(container) }
                 try validateMetadata(request.headers, target: .container)
-            } catch { return Self.error(error) }
+            } catch { return StorageResponse(error) }
             if request.method == "PUT", configuration.accountAutocreate {
                 if let failure = await autocreateAccountIfMissing(request.account) { return failure }
             }
@@ -21,7 +21,7 @@ extension ProxyServer {
         case "DELETE":
             return await writeContainer(request)
         default:
-            return Self.error(.methodNotAllowed)
+            return StorageResponse(.methodNotAllowed)
         }
     }
 
@@ -34,18 +34,18 @@ extension ProxyServer {
             }
             return response
         case "POST":
-            do { try validateMetadata(request.headers, target: .account) } catch { return Self.error(error) }
+            do { try validateMetadata(request.headers, target: .account) } catch { return StorageResponse(error) }
             let response = await writeAccount(request)
             guard response.status == 404, configuration.accountAutocreate else { return response }
             if let failure = await autocreateAccountIfMissing(request.account) { return failure }
             return await writeAccount(request)
         case "PUT":
             // Accounts come into being by autocreate; an explicit PUT is for the reseller only.
-            guard request.environment["swift.reseller_request"] == "true" else { return Self.error(.methodNotAllowed) }
-            do { try validateMetadata(request.headers, target: .account) } catch { return Self.error(error) }
+            guard request.environment["swift.reseller_request"] == "true" else { return StorageResponse(.methodNotAllowed) }
+            do { try validateMetadata(request.headers, target: .account) } catch { return StorageResponse(error) }
             return await writeAccount(request)
         default:
-            return Self.error(.methodNotAllowed)
+            return StorageResponse(.methodNotAllowed)
         }
     }
 
@@ -61,7 +61,7 @@ extension ProxyServer {
             do {
                 let format = try ListingFormat.negotiate(query: request.query["format"], accept: request.headers["Accept"])
                 query["format"] = format.rawValue
-            } catch { return Self.error(error) }
+            } catch { return StorageResponse(error) }
         }
         let result = await firstAnswer(readOrder(snapshot, partition: partition), on: channel, head: { device in
             BackendRequestHead(method: request.method, device: device.id, partition: partition, account: request.account,
@@ -79,7 +79,7 @@ extension ProxyServer {
     func emptyAccountListing(_ request: StorageRequest) -> StorageResponse {
         let format: ListingFormat
         do { format = try ListingFormat.negotiate(query: request.query["format"], accept: request.headers["Accept"]) } catch {
-            return Self.error(error)
+            return StorageResponse(error)
         }
         let now = configuration.now()
         var headers: HeaderFields = [
@@ -103,10 +103,10 @@ extension ProxyServer {
             await Self.drain(winner.response?.body)
             return nil
         }
-        guard result.statuses.contains(404) else { return Self.error(.serviceUnavailable) }
+        guard result.statuses.contains(404) else { return StorageResponse(.serviceUnavailable) }
         logger.info("autocreating account", metadata: ["account": "\(account)"])
         let response = await writeAccount(StorageRequest(method: "PUT", account: account))
-        return response.isSuccess ? nil : Self.error(.serviceUnavailable)
+        return response.isSuccess ? nil : StorageResponse(.serviceUnavailable)
     }
 
     /// Fans a PUT, POST or DELETE out to the account's replicas.
@@ -156,10 +156,10 @@ extension ProxyServer {
 
     func statusResponse(_ status: Int) -> StorageResponse {
         switch status {
-        case 404: return Self.error(.notFound)
-        case 409: return Self.error(.conflict)
-        case 503: return Self.error(.serviceUnavailable)
-        case 412: return Self.error(.preconditionFailed)
+        case 404: return StorageResponse(.notFound)
+        case 409: return StorageResponse(.conflict)
+        case 503: return StorageResponse(.serviceUnavailable)
+        case 412: return StorageResponse(.preconditionFailed)
         default: return StorageResponse(status: status, headers: ["Content-Length": "0", "Content-Type": "text/html; charset=UTF-8"])
         }
     }

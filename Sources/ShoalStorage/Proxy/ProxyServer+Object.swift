@@ -12,7 +12,7 @@ extension ProxyServer {
             return await putObject(request)
         case "COPY": return await copyObject(request)
         case "DELETE", "POST": return await deleteOrPostObject(request)
-        default: return Self.error(.methodNotAllowed)
+        default: return StorageResponse(.methodNotAllowed)
         }
     }
 
@@ -37,6 +37,16 @@ extension ProxyServer {
         case exists(HeaderFields)
         case missing
         case unavailable
+    }
+
+    /// Swift's answer when an object write's container is missing (404) or cannot be
+    /// checked (503); nil when it exists.
+    func refusalUnlessContainerExists(account: String, container: String, snapshot: ClusterSnapshot) async -> StorageResponse? {
+        switch await containerExists(account: account, container: container, snapshot: snapshot) {
+        case .missing: StorageResponse(.notFound)
+        case .unavailable: StorageResponse(.serviceUnavailable)
+        case .exists: nil
+        }
     }
 
     /// Whether the container exists, from this proxy's short cache or a container HEAD.
@@ -103,13 +113,11 @@ extension ProxyServer {
     func putObject(_ request: StorageRequest, sourceBody: ChunkStream? = nil) async -> StorageResponse {
         let now = configuration.now()
         let headers: HeaderFields
-        do { headers = try checkObjectCreation(request, now: now) } catch { return Self.error(error) }
+        do { headers = try checkObjectCreation(request, now: now) } catch { return StorageResponse(error) }
         let account = request.account, container = request.container!, object = request.object!
         let snapshot = await snapshot()
-        switch await containerExists(account: account, container: container, snapshot: snapshot) {
-        case .missing: return Self.error(.notFound)
-        case .unavailable: return Self.error(.serviceUnavailable)
-        case .exists: break
+        if let refusal = await refusalUnlessContainerExists(account: account, container: container, snapshot: snapshot) {
+            return refusal
         }
         let ring = snapshot.ring
         let partition = partition(snapshot, account: account, container: container, object: object)
@@ -117,7 +125,7 @@ extension ProxyServer {
         let quorum = QuorumTracker.quorum(for: ring.replicaCount)
         guard targets.count >= quorum else {
             logger.error("too few live devices for a write", metadata: ["path": "\(request.path)", "targets": "\(targets.count)"])
-            return Self.error(.serviceUnavailable)
+            return StorageResponse(.serviceUnavailable)
         }
         let containerPartition = self.partition(snapshot, account: account, container: container)
         let pairing = Self.updates(for: targets, replicas: ring.primaries(of: containerPartition))
@@ -159,36 +167,36 @@ extension ProxyServer {
                      timestamp: SwiftTimestamp, replicas: Int) -> StorageResponse {
         let etag: String
         switch outcome {
-        case .rejected(let error): return Self.error(error)
+        case .rejected(let error): return StorageResponse(error)
         case .clientFailed(let reason):
             logger.info("client body failed", metadata: ["path": "\(request.path)", "reason": "\(reason)"])
-            return Self.error(SwiftError(status: 499, body: "Client Disconnect"))
+            return StorageResponse(SwiftError(status: 499, body: "Client Disconnect"))
         case .tooFewTargets:
             logger.error("PUT lost its quorum of targets", metadata: ["path": "\(request.path)"])
-            return Self.error(.serviceUnavailable)
+            return StorageResponse(.serviceUnavailable)
         case .completed(_, let computed): etag = computed
         }
         let statuses = answers.map(\.status)
         // Swift's expect-100 checks: If-None-Match met → 412; an older timestamp (409) → 202.
-        if statuses.contains(412) { return Self.error(.preconditionFailed) }
+        if statuses.contains(412) { return StorageResponse(.preconditionFailed) }
         if let clientETag = request.headers["ETag"]?.trimmingQuotes(), clientETag.lowercased() != etag {
-            return Self.error(.unprocessable)
+            return StorageResponse(.unprocessable)
         }
         let best = bestResponse(answers, replicas: replicas, path: request.path)
         if best.status / 100 != 2 {
             if statuses.contains(409) && !statuses.contains(where: { (200..<300).contains($0) }) {
                 return StorageResponse(status: 202, headers: ["Content-Length": "0", "Content-Type": "text/html; charset=UTF-8"])
             }
-            if best.status == 503 { return Self.error(.serviceUnavailable) }
+            if best.status == 503 { return StorageResponse(.serviceUnavailable) }
             return StorageResponse(status: best.status, headers: ["Content-Length": "0"])
         }
         let etags = Set(answers.filter { $0.status / 100 == 2 }.compactMap { $0.response?.headers["ETag"]?.trimmingQuotes() })
         if etags.count > 1 || (etags.first.map { $0 != etag } ?? false) {
             logger.error("object servers returned mismatched etags", metadata: ["path": "\(request.path)", "etags": "\(etags)"])
-            return Self.error(SwiftError(status: 500, body: "Object servers returned \(etags.count) mismatched etags"))
+            return StorageResponse(SwiftError(status: 500, body: "Object servers returned \(etags.count) mismatched etags"))
         }
         return StorageResponse(status: 201, headers: [
-            "ETag": etag, "Last-Modified": HTTPDateFormat.lastModified(timestamp),
+            "ETag": etag, "Last-Modified": HTTPDateParser.format(seconds: timestamp.lastModifiedSeconds),
             "Content-Type": "text/html; charset=UTF-8", "Content-Length": "0",
         ])
     }
@@ -201,9 +209,9 @@ extension ProxyServer {
         var source: String
         var destination = (container: request.container!, object: request.object!)
         if request.method == "COPY" {
-            guard let target = request.headers["Destination"] else { return Self.error(.preconditionFailed("You must provide a Destination header")) }
+            guard let target = request.headers["Destination"] else { return StorageResponse(.preconditionFailed("You must provide a Destination header")) }
             guard let parsed = Self.splitContainerObject(target) else {
-                return Self.error(.preconditionFailed("Destination header must be of the form <container name>/<object name>"))
+                return StorageResponse(.preconditionFailed("Destination header must be of the form <container name>/<object name>"))
             }
             destination = parsed
             source = "\(request.container!)/\(request.object!)"
@@ -211,7 +219,7 @@ extension ProxyServer {
             source = request.headers["X-Copy-From"]!
         }
         guard let from = Self.splitContainerObject(source) else {
-            return Self.error(.preconditionFailed("X-Copy-From header must be of the form <container name>/<object name>"))
+            return StorageResponse(.preconditionFailed("X-Copy-From header must be of the form <container name>/<object name>"))
         }
         var get = StorageRequest(method: "GET", account: request.headers["X-Copy-From-Account"] ?? request.account,
                                  container: from.container, object: from.object, environment: request.environment)
@@ -219,7 +227,7 @@ extension ProxyServer {
         let source200 = await getOrHeadObject(get)
         guard source200.status == 200 else {
             await Self.drain(source200.body)
-            return source200.status == 404 ? Self.error(.notFound) : source200
+            return source200.status == 404 ? StorageResponse(.notFound) : source200
         }
         var put = StorageRequest(method: "PUT", account: request.account, container: destination.container,
                                  object: destination.object, query: request.query, environment: request.environment)
@@ -266,15 +274,13 @@ extension ProxyServer {
             do {
                 try validateMetadata(request.headers, target: .object)
                 try applyDeleteAfter(&headers, now: now)
-            } catch { return Self.error(error) }
+            } catch { return StorageResponse(error) }
         }
         headers[BackendHeader.timestamp] = now.internal
         let account = request.account, container = request.container!, object = request.object!
         let snapshot = await snapshot()
-        switch await containerExists(account: account, container: container, snapshot: snapshot) {
-        case .missing: return Self.error(.notFound)
-        case .unavailable: return Self.error(.serviceUnavailable)
-        case .exists: break
+        if let refusal = await refusalUnlessContainerExists(account: account, container: container, snapshot: snapshot) {
+            return refusal
         }
         let partition = partition(snapshot, account: account, container: container, object: object)
         let containerPartition = self.partition(snapshot, account: account, container: container)
@@ -294,9 +300,9 @@ extension ProxyServer {
         }
         let best = bestResponse(answers, replicas: snapshot.ring.replicaCount, path: request.path)
         switch best.status {
-        case 404: return Self.error(.notFound)
-        case 503: return Self.error(.serviceUnavailable)
-        case 412: return Self.error(.preconditionFailed)
+        case 404: return StorageResponse(.notFound)
+        case 503: return StorageResponse(.serviceUnavailable)
+        case 412: return StorageResponse(.preconditionFailed)
         default:
             var out = HeaderFields()
             out["Content-Length"] = "0"

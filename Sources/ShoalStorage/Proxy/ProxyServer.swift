@@ -50,7 +50,7 @@ public final class ProxyServer: StorageHandler {
 
     public func handle(_ request: StorageRequest) async -> StorageResponse {
         if request.object != nil {
-            guard request.container != nil else { return Self.error(.notFound) }
+            guard request.container != nil else { return StorageResponse(.notFound) }
             return await handleObject(request)
         }
         if request.container != nil { return await handleContainer(request) }
@@ -64,13 +64,6 @@ public final class ProxyServer: StorageHandler {
         let device: DeviceRecord
         let response: StorageResponse?
         var status: Int { response?.status ?? 503 }
-    }
-
-    static func error(_ error: SwiftError, headers extra: HeaderFields = HeaderFields()) -> StorageResponse {
-        var headers = extra
-        headers["Content-Type"] = error.contentType
-        headers["Content-Length"] = String(error.body.utf8.count)
-        return StorageResponse(status: error.status, headers: headers, body: .bytes(Array(error.body.utf8)))
     }
 
     /// Headers a client sends that the backend servers should see (everything but framing).
@@ -172,7 +165,7 @@ public final class ProxyServer: StorageHandler {
         let status = result.statuses.contains(404) ? 404 : 503
         if status == 503 { logger.error("read failed on every node", metadata: ["path": "\(path)", "statuses": "\(result.statuses)"]) }
         let error = status == 404 ? SwiftError.notFound : SwiftError.serviceUnavailable
-        return method == "HEAD" ? StorageResponse(status: status, headers: ["Content-Length": "0"]) : Self.error(error)
+        return method == "HEAD" ? StorageResponse(status: status, headers: ["Content-Length": "0"]) : StorageResponse(error)
     }
 
     func snapshot() async -> ClusterSnapshot { await configuration.cluster.snapshot() }

@@ -44,13 +44,8 @@ public struct AccountServer: BackendServer {
             case "DELETE": return try await delete(head, broker: broker)
             default: return StorageResponse(.methodNotAllowed, headers: ["Allow": "DELETE, GET, HEAD, POST, PUT"])
             }
-        } catch let error as SwiftError {
-            return StorageResponse(error)
-        } catch let error as ListingQueryError {
-            return StorageResponse(SwiftError(status: error.status, body: error.message))
         } catch {
-            logger.error("account server failed", metadata: ["path": "\(head.path)", "method": "\(head.method)", "error": "\(error)"])
-            return .serverError("\(error)")
+            return .failure(error, role: "account", head: head, logger: logger)
         }
     }
 

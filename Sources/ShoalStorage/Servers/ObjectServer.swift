@@ -63,11 +63,8 @@ public struct ObjectServer: BackendServer {
             case "POST": return try await post(head, key: key, store: store)
             default: return StorageResponse(.methodNotAllowed, headers: ["Allow": "DELETE, GET, HEAD, POST, PUT"])
             }
-        } catch let error as SwiftError {
-            return StorageResponse(error)
         } catch {
-            logger.error("object server failed", metadata: ["path": "\(head.path)", "method": "\(head.method)", "error": "\(error)"])
-            return .serverError("\(error)")
+            return .failure(error, role: "object", head: head, logger: logger)
         }
     }
 
@@ -139,7 +136,5 @@ extension ObjectMetadata {
     var quotedETag: String { "\"\(etag)\"" }
 
     /// Swift's `Last-Modified`: the timestamp rounded up to the second.
-    var lastModifiedSeconds: Int64 {
-        (timestamp.ticks + SwiftTimestamp.ticksPerSecond - 1) / SwiftTimestamp.ticksPerSecond
-    }
+    var lastModifiedSeconds: Int64 { timestamp.lastModifiedSeconds }
 }

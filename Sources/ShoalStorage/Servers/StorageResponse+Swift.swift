@@ -1,3 +1,4 @@
+import Logging
 import ShoalCore
 import ShoalPorts
 import ShoalSwiftAPI
@@ -11,6 +12,25 @@ extension StorageResponse {
         all["Content-Type"] = error.contentType
         all["Content-Length"] = String(error.body.utf8.count)
         self.init(status: error.status, headers: all, body: .bytes(Array(error.body.utf8)))
+    }
+
+    /// A plain-text answer (middlewares' errors such as "Upload exceeds quota.").
+    static func text(_ status: Int, _ text: String) -> StorageResponse {
+        StorageResponse(SwiftError(status: status, body: text, contentType: "text/plain; charset=UTF-8"))
+    }
+
+    /// A server role's answer to an error it did not map itself: Swift's errors as they
+    /// are, listing-query errors with their status, anything else a logged 500.
+    static func failure(_ error: any Error, role: String, head: BackendRequestHead, logger: Logger) -> StorageResponse {
+        switch error {
+        case let error as SwiftError:
+            return StorageResponse(error)
+        case let error as ListingQueryError:
+            return StorageResponse(SwiftError(status: error.status, body: error.message))
+        default:
+            logger.error("\(role) server failed", metadata: ["path": "\(head.path)", "method": "\(head.method)", "error": "\(error)"])
+            return .serverError("\(error)")
+        }
     }
 
     /// A status with a text body (a listing); `Content-Length` is set from it.
