@@ -12,35 +12,17 @@ struct StreamBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stream", abstract: "Stream a large object through one node and report its RSS growth.")
 
-    @Option(help: "Auth URL of the node to measure.") var auth = ProcessInfo.processInfo.environment["ST_AUTH"] ?? "http://127.0.0.1:8080/auth/v1.0"
-    @Option(help: "account:user") var user = ProcessInfo.processInfo.environment["ST_USER"] ?? "admin:admin"
-    @Option(help: "Key.") var key = ProcessInfo.processInfo.environment["ST_KEY"] ?? ""
+    @OptionGroup var credentials: SwiftCredentials
     @Option(help: "Pid of the node serving --auth (its RSS is sampled).") var pid: Int32
     @Option(help: "Object size in MiB.") var mebibytes = 2_048
 
     func run() async throws {
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        do {
-            try await measure(client)
-        } catch {
-            try? await client.shutdown()
-            throw error
-        }
-        try await client.shutdown()
+        try await SwiftSession.withClient { client in try await measure(SwiftSession.login(client, credentials)) }
     }
 
-    func measure(_ client: HTTPClient) async throws {
-        var login = HTTPClientRequest(url: auth)
-        login.headers.add(name: "X-Auth-User", value: user)
-        login.headers.add(name: "X-Auth-Key", value: key)
-        let answer = try await client.execute(login, timeout: .seconds(30))
-        guard let token = answer.headers.first(name: "X-Auth-Token"), let storage = answer.headers.first(name: "X-Storage-Url") else {
-            throw ValidationError("authentication failed: \(answer.status)")
-        }
-        var create = HTTPClientRequest(url: storage + "/shoal-stream")
-        create.method = .PUT
-        create.headers.add(name: "X-Auth-Token", value: token)
-        _ = try await client.execute(create, timeout: .seconds(30))
+    func measure(_ session: SwiftSession) async throws {
+        let client = session.client, token = session.token, storage = session.storageURL
+        _ = try await session.createContainer("shoal-stream")
 
         let sampler = RSSSampler(pid: pid)
         let baseline = sampler.sample()

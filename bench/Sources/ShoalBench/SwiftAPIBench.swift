@@ -11,40 +11,22 @@ struct SwiftAPIBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swift-api", abstract: "PUT/GET ops/s of small objects through a Swift API endpoint.")
 
-    @Option(help: "Auth URL (TempAuth v1.0).") var auth = ProcessInfo.processInfo.environment["ST_AUTH"] ?? "http://127.0.0.1:8080/auth/v1.0"
-    @Option(help: "account:user") var user = ProcessInfo.processInfo.environment["ST_USER"] ?? "admin:admin"
-    @Option(help: "Key.") var key = ProcessInfo.processInfo.environment["ST_KEY"] ?? ""
+    @OptionGroup var credentials: SwiftCredentials
     @Option(help: "Requests in flight.") var concurrency = 32
     @Option(help: "Object size in bytes.") var size = 4_096
     @Option(help: "Objects to PUT, then GET.") var count = 4_000
     @Option(help: "Container to use (created if missing).") var container = "shoal-bench"
 
     func run() async throws {
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
-            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)))
-        do {
-            try await measure(client)
-        } catch {
-            try? await client.shutdown()
-            throw error
+        try await SwiftSession.withClient(.init(connectionPool: .init(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency))) { client in
+            try await measure(SwiftSession.login(client, credentials))
         }
-        try await client.shutdown()
     }
 
-    func measure(_ client: HTTPClient) async throws {
-        var login = HTTPClientRequest(url: auth)
-        login.headers.add(name: "X-Auth-User", value: user)
-        login.headers.add(name: "X-Auth-Key", value: key)
-        let answer = try await client.execute(login, timeout: .seconds(30))
-        guard answer.status == .ok, let token = answer.headers.first(name: "X-Auth-Token"),
-              let storage = answer.headers.first(name: "X-Storage-Url") else {
-            throw ValidationError("authentication failed: \(answer.status)")
-        }
-        let base = storage + "/" + container
-        var create = HTTPClientRequest(url: base)
-        create.method = .PUT
-        create.headers.add(name: "X-Auth-Token", value: token)
-        _ = try await client.execute(create, timeout: .seconds(30))
+    func measure(_ session: SwiftSession) async throws {
+        let client = session.client, token = session.token, storage = session.storageURL
+        let base = try await session.createContainer(container)
 
         let payload = ByteBuffer(bytes: (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) })
         print("swift-api: \(count) objects of \(size) bytes, \(concurrency) in flight, against \(storage)")
