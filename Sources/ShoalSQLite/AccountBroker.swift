@@ -12,23 +12,22 @@ import ShoalCore
 public actor AccountBroker {
     public nonisolated let path: String
     private nonisolated let executor: SQLiteExecutor
-    private let durability: SQLiteDatabase.Durability
-    private var database: SQLiteDatabase?
+    private var file: DatabaseHandle
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     public init(path: String, executor: SQLiteExecutor, durability: SQLiteDatabase.Durability = .full) {
         self.path = path
         self.executor = executor
-        self.durability = durability
+        file = DatabaseHandle(path: path, durability: durability)
     }
 
-    public var exists: Bool { database != nil || DatabaseFile.exists(path) }
+    public var exists: Bool { file.exists }
 
     /// Creates the database for `account`, first put at `putTimestamp`.
     /// Throws ``BrokerError/alreadyExists(path:)`` when there is one.
     public func create(account: String, putTimestamp: SwiftTimestamp) throws {
-        database = try DatabaseFile.create(path: path, durability: durability) { db in
+        try file.create { db in
             try db.execute(Self.schema)
             try db.withStatement("""
                 INSERT INTO account_stat (account, created_at, put_timestamp, delete_timestamp, status_changed_at, id)
@@ -46,8 +45,7 @@ public actor AccountBroker {
     }
 
     public func close() {
-        database?.close()
-        database = nil
+        file.close()
     }
 
     // MARK: Containers
@@ -193,15 +191,7 @@ public actor AccountBroker {
         }
     }
 
-    private func open() throws -> SQLiteDatabase {
-        if let database { return database }
-        let opened = try DatabaseFile.open(path: path, durability: durability)
-        database = opened
-        return opened
-    }
+    private func open() throws -> SQLiteDatabase { try file.open() }
 
-    private func timestamp(_ text: String) throws -> SwiftTimestamp {
-        guard let value = SwiftTimestamp(text) else { throw BrokerError.corrupt(path: path, reason: "bad timestamp \(text)") }
-        return value
-    }
+    private func timestamp(_ text: String) throws -> SwiftTimestamp { try file.timestamp(text) }
 }

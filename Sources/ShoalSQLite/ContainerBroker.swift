@@ -15,8 +15,7 @@ import ShoalCore
 public actor ContainerBroker {
     public nonisolated let path: String
     private nonisolated let executor: SQLiteExecutor
-    private let durability: SQLiteDatabase.Durability
-    private var database: SQLiteDatabase?
+    private var file: DatabaseHandle
     private var waitingRows: [(ObjectRecord, CheckedContinuation<Void, any Error>)] = []
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
@@ -24,16 +23,16 @@ public actor ContainerBroker {
     public init(path: String, executor: SQLiteExecutor, durability: SQLiteDatabase.Durability = .full) {
         self.path = path
         self.executor = executor
-        self.durability = durability
+        file = DatabaseHandle(path: path, durability: durability)
     }
 
     /// Whether the database file exists (Swift's `os.path.exists(broker.db_file)`).
-    public var exists: Bool { database != nil || DatabaseFile.exists(path) }
+    public var exists: Bool { file.exists }
 
     /// Creates the database for `account`/`container`, first put at `putTimestamp`.
     /// Throws ``BrokerError/alreadyExists(path:)`` when there is one.
     public func create(account: String, container: String, putTimestamp: SwiftTimestamp) throws {
-        database = try DatabaseFile.create(path: path, durability: durability) { db in
+        try file.create { db in
             try db.execute(Self.schema)
             let zero = SwiftTimestamp(ticks: 0).internal
             try db.withStatement("""
@@ -55,8 +54,7 @@ public actor ContainerBroker {
 
     /// Closes the file; the next call reopens it.
     public func close() {
-        database?.close()
-        database = nil
+        file.close()
     }
 
     // MARK: Objects
@@ -255,15 +253,7 @@ public actor ContainerBroker {
 
     // MARK: Internals
 
-    private func open() throws -> SQLiteDatabase {
-        if let database { return database }
-        let opened = try DatabaseFile.open(path: path, durability: durability)
-        database = opened
-        return opened
-    }
+    private func open() throws -> SQLiteDatabase { try file.open() }
 
-    private func timestamp(_ text: String) throws -> SwiftTimestamp {
-        guard let value = SwiftTimestamp(text) else { throw BrokerError.corrupt(path: path, reason: "bad timestamp \(text)") }
-        return value
-    }
+    private func timestamp(_ text: String) throws -> SwiftTimestamp { try file.timestamp(text) }
 }

@@ -54,3 +54,54 @@ enum DatabaseFile {
         }
     }
 }
+
+/// The database file a broker or queue owns: opened on first use and kept open until
+/// ``close()``. Lives inside the owning actor, so every call is on its SQLite thread.
+struct DatabaseHandle {
+    let path: String
+    let durability: SQLiteDatabase.Durability
+    private var database: SQLiteDatabase?
+
+    init(path: String, durability: SQLiteDatabase.Durability) {
+        self.path = path
+        self.durability = durability
+    }
+
+    var exists: Bool { database != nil || DatabaseFile.exists(path) }
+
+    /// Creates the file atomically (``DatabaseFile/create(path:durability:initialize:)``) and keeps it open.
+    mutating func create(initialize: (SQLiteDatabase) throws -> Void) throws {
+        database = try DatabaseFile.create(path: path, durability: durability, initialize: initialize)
+    }
+
+    /// The open database; ``BrokerError/notFound(path:)`` when the file does not exist.
+    mutating func open() throws -> SQLiteDatabase {
+        if let database { return database }
+        let opened = try DatabaseFile.open(path: path, durability: durability)
+        database = opened
+        return opened
+    }
+
+    /// The open database, made (with its folder) and given `schema` if needed: for
+    /// files whose schema is idempotent (`CREATE ... IF NOT EXISTS`).
+    mutating func open(creatingWith schema: String) throws -> SQLiteDatabase {
+        if let database { return database }
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        let opened = try SQLiteDatabase(path: path, create: true, durability: durability)
+        try opened.execute(schema)
+        database = opened
+        return opened
+    }
+
+    mutating func close() {
+        database?.close()
+        database = nil
+    }
+
+    /// A stored timestamp; a value that does not parse means the file is corrupt.
+    func timestamp(_ text: String) throws -> SwiftTimestamp {
+        guard let value = SwiftTimestamp(text) else { throw BrokerError.corrupt(path: path, reason: "bad timestamp \(text)") }
+        return value
+    }
+}

@@ -26,30 +26,23 @@ public actor ExpiryQueue {
 
     public nonisolated let path: String
     private nonisolated let executor: SQLiteExecutor
-    private let durability: SQLiteDatabase.Durability
-    private var database: SQLiteDatabase?
+    private var file: DatabaseHandle
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     public init(path: String, executor: SQLiteExecutor, durability: SQLiteDatabase.Durability = .full) {
         self.path = path
         self.executor = executor
-        self.durability = durability
+        file = DatabaseHandle(path: path, durability: durability)
     }
 
     private func open() throws -> SQLiteDatabase {
-        if let database { return database }
-        let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-        let opened = try SQLiteDatabase(path: path, create: true, durability: durability)
-        try opened.execute("""
+        try file.open(creatingWith: """
             CREATE TABLE IF NOT EXISTS expiring (
                 delete_at INTEGER NOT NULL, account TEXT NOT NULL, container TEXT NOT NULL, object TEXT NOT NULL,
                 timestamp TEXT NOT NULL, PRIMARY KEY (account, container, object, timestamp));
             CREATE INDEX IF NOT EXISTS expiring_by_time ON expiring (delete_at);
             """)
-        database = opened
-        return opened
     }
 
     public func add(_ entry: Entry) throws {
@@ -104,7 +97,6 @@ public actor ExpiryQueue {
     }
 
     public func close() {
-        database?.close()
-        database = nil
+        file.close()
     }
 }
