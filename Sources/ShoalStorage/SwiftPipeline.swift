@@ -12,15 +12,17 @@ public struct SwiftPipeline: Sendable {
     public let auth: TempAuth
 
     public init(proxy: any StorageHandler, secret: ClusterSecret, logger: Logger) {
-        let versioning = Versioning(next: proxy)
+        // One metadata cache: a write's quota, versioning and CORS checks share their HEADs.
+        let info = InfoCache()
+        let versioning = Versioning(next: proxy, cache: info)
         // Segment subrequests pass TempAuth again, as the user who asked for the manifest.
         let segmentGate = TempAuth(next: versioning, secret: secret, logger: logger)
         let largeObjects = LargeObjects(next: versioning, segments: segmentGate)
-        let quotas = Quotas(next: largeObjects)
+        let quotas = Quotas(next: largeObjects, cache: info)
         let auth = TempAuth(next: quotas, secret: secret, logger: logger)
         let tempURL = TempURLMiddleware(next: auth)
         let bulk = Bulk(next: tempURL)
-        entry = Gatekeeper(next: CORS(next: bulk))
+        entry = Gatekeeper(next: CORS(next: bulk, cache: info))
         self.auth = auth
     }
 }

@@ -21,14 +21,8 @@ extension ObjectMetadata: WireCodable {
         let length = try reader.readVarint(field: "contentLength")
         guard length <= UInt64(Int64.max) else { throw .lengthOutOfRange(field: "contentLength", value: length) }
         let etag = try reader.readString(field: "etag", limit: ObjectMetadataLimits.maximumETagBytes)
-        let user = try ObjectMetadata.decodePairs(from: &reader, field: "userMetadata",
-                                                  count: ObjectMetadataLimits.maximumUserItems,
-                                                  name: ObjectMetadataLimits.maximumNameBytes,
-                                                  value: ObjectMetadataLimits.maximumValueBytes)
-        let other = try ObjectMetadata.decodePairs(from: &reader, field: "otherHeaders",
-                                                   count: ObjectMetadataLimits.maximumOtherHeaders,
-                                                   name: ObjectMetadataLimits.maximumOtherHeaderNameBytes,
-                                                   value: ObjectMetadataLimits.maximumOtherHeaderValueBytes)
+        let user = try ObjectMetadata.decodeUserMetadata(from: &reader)
+        let other = try ObjectMetadata.decodeOtherHeaders(from: &reader)
         self.init(timestamp: timestamp, contentType: contentType, contentLength: Int(length), etag: etag,
                   userMetadata: user, otherHeaders: other)
         do { try validate() } catch { throw .invalidValue(field: "metadata") }
@@ -41,6 +35,19 @@ extension ObjectMetadata: WireCodable {
             writer.writeString(name)
             writer.writeString(value)
         }
+    }
+
+    /// User metadata as encoded, within Swift's item, name and value limits.
+    static func decodeUserMetadata(from reader: inout ByteReader) throws(WireError) -> [String: String] {
+        try decodePairs(from: &reader, field: "userMetadata", count: ObjectMetadataLimits.maximumUserItems,
+                        name: ObjectMetadataLimits.maximumNameBytes, value: ObjectMetadataLimits.maximumValueBytes)
+    }
+
+    /// System headers as encoded, within their limits.
+    static func decodeOtherHeaders(from reader: inout ByteReader) throws(WireError) -> [String: String] {
+        try decodePairs(from: &reader, field: "otherHeaders", count: ObjectMetadataLimits.maximumOtherHeaders,
+                        name: ObjectMetadataLimits.maximumOtherHeaderNameBytes,
+                        value: ObjectMetadataLimits.maximumOtherHeaderValueBytes)
     }
 
     /// Reads what ``encode(_:into:)`` wrote, refusing duplicates and anything over the limits.

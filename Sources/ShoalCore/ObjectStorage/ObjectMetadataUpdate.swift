@@ -34,14 +34,8 @@ extension ObjectMetadataUpdate: WireCodable {
         let version = try reader.readUInt8()
         guard version == ObjectMetadataUpdate.wireVersion else { throw .unsupportedVersion(version) }
         let timestamp = try SwiftTimestamp(from: &reader)
-        let user = try ObjectMetadata.decodePairs(from: &reader, field: "userMetadata",
-                                                  count: ObjectMetadataLimits.maximumUserItems,
-                                                  name: ObjectMetadataLimits.maximumNameBytes,
-                                                  value: ObjectMetadataLimits.maximumValueBytes)
-        let other = try ObjectMetadata.decodePairs(from: &reader, field: "otherHeaders",
-                                                   count: ObjectMetadataLimits.maximumOtherHeaders,
-                                                   name: ObjectMetadataLimits.maximumOtherHeaderNameBytes,
-                                                   value: ObjectMetadataLimits.maximumOtherHeaderValueBytes)
+        let user = try ObjectMetadata.decodeUserMetadata(from: &reader)
+        let other = try ObjectMetadata.decodeOtherHeaders(from: &reader)
         self.init(timestamp: timestamp, userMetadata: user, otherHeaders: other)
         do { try validate() } catch { throw .invalidValue(field: "metadataUpdate") }
     }

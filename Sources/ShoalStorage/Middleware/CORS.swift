@@ -15,10 +15,16 @@ public struct CORS: StorageHandler {
     ]
 
     let next: any StorageHandler
-    let cache = InfoCache()
+    let cache: InfoCache
 
     public init(next: any StorageHandler) {
+        self.init(next: next, cache: InfoCache())
+    }
+
+    /// With the metadata cache the other stages of the pipeline share.
+    init(next: any StorageHandler, cache: InfoCache) {
         self.next = next
+        self.cache = cache
     }
 
     public func handle(_ request: StorageRequest) async -> StorageResponse {

@@ -18,8 +18,13 @@ public struct Quotas: StorageHandler {
     let cache: InfoCache
 
     public init(next: any StorageHandler) {
+        self.init(next: next, cache: InfoCache())
+    }
+
+    /// With the metadata cache the other stages of the pipeline share.
+    init(next: any StorageHandler, cache: InfoCache) {
         self.next = next
-        cache = InfoCache()
+        self.cache = cache
     }
 
     public func handle(_ request: StorageRequest) async -> StorageResponse {

@@ -17,10 +17,16 @@ public struct Versioning: StorageHandler {
     static let deleteMarkerType = "application/x-deleted;swift_versions_deleted=1"
 
     let next: any StorageHandler
-    let cache = InfoCache()
+    let cache: InfoCache
 
     public init(next: any StorageHandler) {
+        self.init(next: next, cache: InfoCache())
+    }
+
+    /// With the metadata cache the other stages of the pipeline share.
+    init(next: any StorageHandler, cache: InfoCache) {
         self.next = next
+        self.cache = cache
     }
 
     enum Mode { case stack, history }
