@@ -17,11 +17,7 @@ public struct Quotas: StorageHandler {
     let next: any StorageHandler
     let cache: InfoCache
 
-    public init(next: any StorageHandler) {
-        self.init(next: next, cache: InfoCache())
-    }
-
-    /// With the metadata cache the other stages of the pipeline share.
+    /// `cache` is the account and container metadata the pipeline's stages share.
     init(next: any StorageHandler, cache: InfoCache) {
         self.next = next
         self.cache = cache
