@@ -88,6 +88,15 @@ enum DiskFileFormat {
         return (path, metadata)
     }
 
+    /// Decodes a `.ts` record.
+    static func decodeTombstone(record: [UInt8]) throws(WireError) -> (path: String, timestamp: SwiftTimestamp) {
+        var reader = ByteReader(record)
+        let path = try reader.readString(field: "path", limit: 2_048)
+        let timestamp = try SwiftTimestamp(from: &reader)
+        try reader.expectEnd()
+        return (path, timestamp)
+    }
+
     /// Parses 32 hex digits into 16 bytes.
     static func md5Bytes(hex: String) -> [UInt8] {
         let utf8 = Array(hex.utf8)

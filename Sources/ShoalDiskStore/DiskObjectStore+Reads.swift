@@ -10,6 +10,8 @@ extension DiskObjectStore {
     /// The current `.data` of an object, opened: its descriptor, merged metadata, stored
     /// path, where its body starts, and the body bytes the first read already brought in.
     struct OpenedData {
+        /// The `.data` file's path.
+        var file: String
         var fd: Int32
         var metadata: ObjectMetadata
         var path: String
@@ -47,7 +49,16 @@ extension DiskObjectStore {
             length = min(range.upperBound, size - 1) - start + 1
         }
         let served = range.map { _ in start...(start + length - 1) }
-        let cursor = FileBodyCursor(store: self, opened: opened, start: start, length: length)
+        let partition = key.partition, hash = key.hash, file = opened.file
+        if range == nil, size > 0, opened.leading.count == size, ETagHasher.hex(of: opened.leading) != opened.metadata.etag {
+            // Read whole at open and bad: never served, and out of the way for the replicator.
+            PosixFile.closeFile(opened.fd)
+            try await quarantine(file: file, partition: partition, hash: hash)
+            return nil
+        }
+        let cursor = FileBodyCursor(store: self, opened: opened, start: start, length: length, verifying: opened.metadata.etag) {
+            try? await self.quarantine(file: file, partition: partition, hash: hash)
+        }
         return ObjectReader(metadata: opened.metadata, path: opened.path, range: served,
                             body: ChunkStream { try await cursor.next() })
     }
@@ -74,7 +85,7 @@ extension DiskObjectStore {
     }
 
     /// Opens a `.data` file and decodes its header. Blocking; the caller closes `fd`.
-    private func openData(_ file: String) throws -> OpenedData {
+    func openData(_ file: String) throws -> OpenedData {
         let fd = try PosixFile.openFile(file, flags: O_RDONLY)
         do {
             var bytes = try PosixFile.read(fd, count: DiskObjectStore.firstReadBytes, at: 0)
@@ -87,7 +98,7 @@ extension DiskObjectStore {
             let record = Array(bytes[DiskFileFormat.prefixBytes..<prefix.bodyOffset])
             let (path, metadata) = try DiskFileFormat.decodeData(record: record, prefix: prefix)
             let leading = Array(bytes[prefix.bodyOffset...].prefix(prefix.bodyLength))
-            return OpenedData(fd: fd, metadata: metadata, path: path, bodyOffset: prefix.bodyOffset, leading: leading)
+            return OpenedData(file: file, fd: fd, metadata: metadata, path: path, bodyOffset: prefix.bodyOffset, leading: leading)
         } catch is WireError {
             PosixFile.closeFile(fd)
             throw ObjectStoreError.corrupt(path: file)
@@ -98,7 +109,7 @@ extension DiskObjectStore {
     }
 
     /// Reads a `.meta` file's update. Blocking.
-    private func readMeta(_ file: String) throws -> ObjectMetadataUpdate {
+    func readMeta(_ file: String) throws -> ObjectMetadataUpdate {
         let fd = try PosixFile.openFile(file, flags: O_RDONLY)
         defer { PosixFile.closeFile(fd) }
         do {

@@ -22,6 +22,8 @@ public final class DiskObjectStore: ObjectStore {
     let readChunkBytes: Int
     /// A PUT gathers small chunks up to this many bytes before one write call.
     let writeBufferBytes: Int
+    /// Each suffix's hash until a write changes it.
+    let suffixHashes = SuffixHashCache()
 
     var objectsPath: String { devicePath + "/objects" }
     var tmpPath: String { devicePath + "/tmp" }
@@ -84,6 +86,7 @@ public final class DiskObjectStore: ObjectStore {
         for made in created { try PosixFile.syncDirectory(PosixFile.parent(of: made)) }
         statistics.countSyncs(2 + created.count)
         for obsolete in try scan(directory).obsolete { PosixFile.unlinkFile(directory + "/" + obsolete) }
+        invalidateHashes(partition: key.partition, suffix: key.hash.suffix)
     }
 
     /// Writes a small header-only file (`.ts` or `.meta`) at `timestamp` and installs it. Blocking.

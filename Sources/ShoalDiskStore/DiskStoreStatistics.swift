@@ -2,12 +2,13 @@ import Synchronization
 
 /// Counters a disk store keeps for tests and metrics: bytes of bodies held in memory
 /// (now and at peak — what proves a large object streams instead of buffering) and the
-/// number of fsync/fdatasync calls. Read by tests, the benchmark and later /metrics.
+/// number of fsync/fdatasync calls and quarantines. Read by tests, the benchmark and later /metrics.
 public final class DiskStoreStatistics: Sendable {
     private struct Counters {
         var bufferedBytes = 0
         var peakBufferedBytes = 0
         var syncs = 0
+        var quarantined = 0
     }
 
     private let counters = Mutex(Counters())
@@ -20,6 +21,8 @@ public final class DiskStoreStatistics: Sendable {
     public var peakBufferedBytes: Int { counters.withLock { $0.peakBufferedBytes } }
     /// fsync and fdatasync calls made so far.
     public var syncs: Int { counters.withLock { $0.syncs } }
+    /// Bad files moved to quarantine so far (by GETs and the auditor).
+    public var quarantined: Int { counters.withLock { $0.quarantined } }
 
     func hold(_ bytes: Int) {
         counters.withLock {
@@ -31,6 +34,8 @@ public final class DiskStoreStatistics: Sendable {
     func release(_ bytes: Int) { counters.withLock { $0.bufferedBytes -= bytes } }
 
     func countSyncs(_ count: Int) { counters.withLock { $0.syncs += count } }
+
+    func countQuarantine() { counters.withLock { $0.quarantined += 1 } }
 
     /// Forgets the peak (the benchmark resets between phases).
     public func resetPeak() { counters.withLock { $0.peakBufferedBytes = $0.bufferedBytes } }

@@ -1,9 +1,16 @@
+import ShoalCore
 import ShoalPorts
 import Synchronization
 
 /// Reads one GET's byte range out of an open `.data` file, a chunk at a time on the
 /// ``DiskIO`` pool, so memory stays bounded whatever the size. Owns the descriptor: closes
-/// it at the end of the range or when the stream is dropped. Made by `DiskObjectStore.get`.
+/// it at the end of the range or when the stream is dropped. Made by `DiskObjectStore.get`
+/// and the auditor.
+///
+/// When reading a whole body against an expected MD5 it hashes every chunk and checks the
+/// digest before it hands out the last one: a body that rotted on disk is never yielded
+/// whole. On a mismatch it calls `onCorrupt` (which quarantines the file) and throws
+/// ``ObjectStoreError/corrupt(path:)``.
 final class FileBodyCursor: Sendable {
     private struct State {
         var fd: Int32
@@ -12,13 +19,22 @@ final class FileBodyCursor: Sendable {
         var remaining: Int
         /// Body bytes the header read already brought in, served first.
         var prefetched: [UInt8]?
+        /// The running MD5 of a verified read.
+        var hasher: ETagHasher?
     }
 
     private let store: DiskObjectStore
     private let state: Mutex<State>
+    private let expectedETag: String?
+    private let onCorrupt: (@Sendable () async -> Void)?
 
-    init(store: DiskObjectStore, opened: DiskObjectStore.OpenedData, start: Int, length: Int) {
+    /// `verifying` is the MD5 a whole read (`start` 0, `length` the size) must match.
+    init(store: DiskObjectStore, opened: DiskObjectStore.OpenedData, start: Int, length: Int,
+         verifying expectedETag: String? = nil, onCorrupt: (@Sendable () async -> Void)? = nil) {
         self.store = store
+        let verifies = expectedETag != nil && start == 0 && length == opened.metadata.contentLength
+        self.expectedETag = verifies ? expectedETag : nil
+        self.onCorrupt = onCorrupt
         var prefetched: [UInt8]?
         if start < opened.leading.count, length > 0 {
             let end = min(opened.leading.count, start + length)
@@ -31,7 +47,7 @@ final class FileBodyCursor: Sendable {
             fd = -1
         }
         state = Mutex(State(fd: fd, position: opened.bodyOffset + start + consumed, remaining: length - consumed,
-                            prefetched: prefetched))
+                            prefetched: prefetched, hasher: verifies ? ETagHasher() : nil))
     }
 
     deinit { state.withLock { if $0.fd >= 0 { PosixFile.closeFile($0.fd) } } }
@@ -45,7 +61,7 @@ final class FileBodyCursor: Sendable {
             }
             return ($0.fd, $0.position, min(store.readChunkBytes, $0.remaining), nil)
         }
-        if let ready = step.ready { return ready }
+        if let ready = step.ready { return try await verified(ready, isLast: step.fd < 0) }
         guard step.count > 0, step.fd >= 0 else {
             close()
             return nil
@@ -61,6 +77,7 @@ final class FileBodyCursor: Sendable {
         }
         guard bytes.count == step.count else {
             close()
+            await onCorrupt?()
             throw ObjectStoreError.corrupt(path: "truncated body")
         }
         let finished = state.withLock {
@@ -69,7 +86,21 @@ final class FileBodyCursor: Sendable {
             return $0.remaining == 0
         }
         if finished { close() }
-        return bytes
+        return try await verified(bytes, isLast: finished)
+    }
+
+    /// Feeds a chunk to the running MD5; the last chunk is handed out only if the digest matches.
+    private func verified(_ chunk: [UInt8], isLast: Bool) async throws -> [UInt8] {
+        guard let expectedETag else { return chunk }
+        let digest: String? = state.withLock {
+            $0.hasher?.update(chunk)
+            return isLast ? $0.hasher?.finalize() : nil
+        }
+        if let digest, digest != expectedETag.lowercased() {
+            await onCorrupt?()
+            throw ObjectStoreError.corrupt(path: "body MD5 \(digest) is not the stored \(expectedETag)")
+        }
+        return chunk
     }
 
     private func close() {

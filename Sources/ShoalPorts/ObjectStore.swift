@@ -3,7 +3,7 @@ import ShoalCore
 /// The object role's storage on one device: OpenStack Swift's DiskFile contract.
 ///
 /// The object server calls it for PUT, GET, HEAD, DELETE and POST; the replicator calls
-/// the listing helpers. Versions are ordered by ``SwiftTimestamp`` (last writer wins): a
+/// the listing and replication helpers and the auditor ``audit(_:inPartition:)``. Versions are ordered by ``SwiftTimestamp`` (last writer wins): a
 /// write older than or as old as what is stored changes nothing and says so. Adapters:
 /// `DiskObjectStore` (files, durable) and `InMemoryObjectStore` (the twin for tests); both
 /// pass the same behavioural suite.
@@ -20,6 +20,9 @@ public protocol ObjectStore: Sendable {
     /// the upper bound clamped to the size), or nil when absent or deleted (``head(_:)`` tells
     /// which). The body is read in chunks as it is consumed. Throws
     /// ``ObjectStoreError/rangeNotSatisfiable(sizeBytes:)`` when the range starts past the end.
+    /// A whole read checks the body against the stored MD5 as it streams and never yields
+    /// a bad body whole: the replica goes to quarantine and the stream fails before its last
+    /// chunk (or, when the body was already read at open, `get` answers nil).
     func get(_ key: ObjectKey, range: ClosedRange<Int>?) async throws -> ObjectReader?
 
     /// The current state: present with merged metadata, deleted at a tombstone's
@@ -42,4 +45,33 @@ public protocol ObjectStore: Sendable {
 
     /// Every object (by hash) in `partition` with the timestamps of its current files.
     func objects(inPartition partition: Int) async throws -> [PartitionObject]
+
+    // MARK: Replication and audit
+
+    /// One object's current versions (its `.data` metadata as stored, or its tombstone,
+    /// and a newer `.meta`) for the replicator to ship; nil when nothing is stored. The
+    /// data's body is read with ``get(_:range:)``.
+    func replica(of hash: ObjectHash, inPartition partition: Int) async throws -> ObjectReplica?
+
+    /// Removes an object's files when they are still exactly `object` — a handoff's copy
+    /// once every primary holds it. False (nothing removed) when it changed meanwhile.
+    func remove(_ object: PartitionObject, inPartition partition: Int) async throws -> Bool
+
+    /// Removes tombstones written before `cutoff` (Swift's reclaim age); returns how many.
+    func reclaimTombstones(inPartition partition: Int, before cutoff: SwiftTimestamp) async throws -> Int
+
+    /// Re-reads an object's current `.data` whole and checks it against its stored MD5 and
+    /// length (Swift's auditor). A bad replica is moved to quarantine, so it leaves the
+    /// partition's hashes and the replicator restores a good copy from a peer.
+    func audit(_ hash: ObjectHash, inPartition partition: Int) async throws -> AuditOutcome
+}
+
+/// What ``ObjectStore/audit(_:inPartition:)`` found.
+public enum AuditOutcome: Hashable, Sendable {
+    /// The body matched; this many bytes were read.
+    case verified(bytes: Int)
+    /// The replica was bad and is now in quarantine; why, for the log.
+    case quarantined(reason: String)
+    /// No live data to check (a tombstone, or nothing stored).
+    case noData
 }

@@ -9,12 +9,12 @@ public actor InMemoryObjectStore: ObjectStore {
     /// The winning version of one object: live data or a tombstone.
     private enum Version {
         case data(ObjectMetadata, path: String, body: [UInt8])
-        case tombstone(SwiftTimestamp)
+        case tombstone(SwiftTimestamp, path: String)
 
         var timestamp: SwiftTimestamp {
             switch self {
             case .data(let metadata, _, _): metadata.timestamp
-            case .tombstone(let timestamp): timestamp
+            case .tombstone(let timestamp, _): timestamp
             }
         }
     }
@@ -27,6 +27,8 @@ public actor InMemoryObjectStore: ObjectStore {
 
     private var contents: [Int: [ObjectHash: Entry]] = [:]
     private let chunkBytes: Int
+    /// Replicas moved out of the way by a failed check, oldest first.
+    public private(set) var quarantined: [ObjectHash] = []
 
     /// `chunkBytes` is the size of the chunks a GET body yields.
     public init(chunkBytes: Int = 64 * 1024) {
@@ -59,9 +61,14 @@ public actor InMemoryObjectStore: ObjectStore {
 
     public func get(_ key: ObjectKey, range: ClosedRange<Int>?) async throws -> ObjectReader? {
         guard case .present(let metadata, let path) = state(of: key),
-              case .data(_, _, let body)? = contents[key.partition]?[key.hash]?.version
+              case .data(let stored, _, let body)? = contents[key.partition]?[key.hash]?.version
         else { return nil }
         guard let range else {
+            // The whole body is at hand: a bad one is quarantined, never served.
+            if ETagHasher.hex(of: body) != stored.etag {
+                quarantine(key.hash, inPartition: key.partition)
+                return nil
+            }
             return ObjectReader(metadata: metadata, path: path, range: nil, body: .bytes(body, chunkSize: chunkBytes))
         }
         guard range.lowerBound >= 0, range.lowerBound < body.count else {
@@ -77,7 +84,7 @@ public actor InMemoryObjectStore: ObjectStore {
     public func delete(_ key: ObjectKey, timestamp: SwiftTimestamp) async throws -> DeleteOutcome {
         let existing = contents[key.partition]?[key.hash]
         if let existing, existing.version.timestamp >= timestamp { return .outdated(existing: existing.version.timestamp) }
-        contents[key.partition, default: [:]][key.hash] = Entry(version: .tombstone(timestamp), meta: nil)
+        contents[key.partition, default: [:]][key.hash] = Entry(version: .tombstone(timestamp, path: key.path), meta: nil)
         if case .data? = existing?.version { return .deleted(hadObject: true) }
         return .deleted(hadObject: false)
     }
@@ -102,18 +109,80 @@ public actor InMemoryObjectStore: ObjectStore {
     }
 
     public func objects(inPartition partition: Int) async throws -> [PartitionObject] {
-        (contents[partition] ?? [:]).map { hash, entry in
-            let isTombstone: Bool
-            if case .tombstone = entry.version { isTombstone = true } else { isTombstone = false }
-            return PartitionObject(hash: hash, timestamp: entry.version.timestamp, isTombstone: isTombstone,
-                                   metaTimestamp: entry.meta?.timestamp)
-        }.sorted { $0.hash < $1.hash }
+        (contents[partition] ?? [:]).map { summary($0.key, $0.value) }.sorted { $0.hash < $1.hash }
+    }
+
+    public func replica(of hash: ObjectHash, inPartition partition: Int) async throws -> ObjectReplica? {
+        guard let entry = contents[partition]?[hash] else { return nil }
+        switch entry.version {
+        case .data(let metadata, let path, _): return ObjectReplica(path: path, base: .data(metadata), meta: entry.meta)
+        case .tombstone(let timestamp, let path): return ObjectReplica(path: path, base: .tombstone(timestamp), meta: nil)
+        }
+    }
+
+    public func remove(_ object: PartitionObject, inPartition partition: Int) async throws -> Bool {
+        guard let current = contents[partition]?[object.hash], summary(object.hash, current) == object else { return false }
+        drop(object.hash, inPartition: partition)
+        return true
+    }
+
+    public func reclaimTombstones(inPartition partition: Int, before cutoff: SwiftTimestamp) async throws -> Int {
+        var reclaimed = 0
+        for (hash, entry) in contents[partition] ?? [:] {
+            if case .tombstone(let timestamp, _) = entry.version, timestamp < cutoff {
+                drop(hash, inPartition: partition)
+                reclaimed += 1
+            }
+        }
+        return reclaimed
+    }
+
+    public func audit(_ hash: ObjectHash, inPartition partition: Int) async throws -> AuditOutcome {
+        guard case .data(let metadata, _, let body)? = contents[partition]?[hash]?.version else { return .noData }
+        let digest = ETagHasher.hex(of: body)
+        guard digest == metadata.etag, body.count == metadata.contentLength else {
+            quarantine(hash, inPartition: partition)
+            return .quarantined(reason: "body MD5 \(digest) is not the stored \(metadata.etag)")
+        }
+        return .verified(bytes: body.count)
+    }
+
+    // MARK: Faults, for simulations
+
+    /// Bit rot: flips one bit of a stored body (at `offset` modulo its size); false when
+    /// there is no non-empty body to damage. The stored MD5 keeps its old value.
+    @discardableResult
+    public func corrupt(_ hash: ObjectHash, inPartition partition: Int, offset: Int = 0) -> Bool {
+        guard var entry = contents[partition]?[hash], case .data(let metadata, let path, var body) = entry.version,
+              !body.isEmpty
+        else { return false }
+        body[offset % body.count] ^= 0x01
+        entry.version = .data(metadata, path: path, body: body)
+        contents[partition]?[hash] = entry
+        return true
+    }
+
+    private func quarantine(_ hash: ObjectHash, inPartition partition: Int) {
+        drop(hash, inPartition: partition)
+        quarantined.append(hash)
+    }
+
+    private func drop(_ hash: ObjectHash, inPartition partition: Int) {
+        contents[partition]?[hash] = nil
+        if contents[partition]?.isEmpty == true { contents[partition] = nil }
+    }
+
+    private func summary(_ hash: ObjectHash, _ entry: Entry) -> PartitionObject {
+        let isTombstone: Bool
+        if case .tombstone = entry.version { isTombstone = true } else { isTombstone = false }
+        return PartitionObject(hash: hash, timestamp: entry.version.timestamp, isTombstone: isTombstone,
+                               metaTimestamp: entry.meta?.timestamp)
     }
 
     private func state(of key: ObjectKey) -> ObjectState {
         guard let entry = contents[key.partition]?[key.hash] else { return .missing }
         switch entry.version {
-        case .tombstone(let timestamp):
+        case .tombstone(let timestamp, _):
             return .deleted(timestamp)
         case .data(let metadata, let path, _):
             return .present(entry.meta.map { metadata.applying($0) } ?? metadata, path: path)

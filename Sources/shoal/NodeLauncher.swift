@@ -65,7 +65,8 @@ struct NodeLauncher {
         let info = ClusterInfo(ring: ring, secretFingerprint: secret.fingerprint, node: node)
         await transport.register(ControlService(info: info, membership: membership, logger: logger), for: .control)
         let storage = try await StorageRoles(
-            directory: directory, device: device.id, secret: secret, partPower: ring.partPower, transport: transport,
+            directory: directory, device: device.id, secret: secret, partPower: ring.partPower, options: options,
+            transport: transport,
             cluster: membership, logger: logger)
 
         var capabilities = SwiftInfo.capabilities(version: ShoalVersion.current)

@@ -15,8 +15,10 @@ import ShoalZeroMQ
 struct StorageRoles {
     let pipeline: SwiftPipeline
     let services: [ServiceGroupConfiguration.ServiceConfiguration]
+    /// Where object replication stands (for `shoal status`).
+    let replication: ReplicationProgress
 
-    init(directory: DataDirectory, device: DeviceID, secret: ClusterSecret, partPower: Int,
+    init(directory: DataDirectory, device: DeviceID, secret: ClusterSecret, partPower: Int, options: NodeOptions,
          transport: any ClusterTransport, cluster: any ClusterView, logger: Logger) async throws {
         let devicePath = directory.devicePath(index: 0)
         try FileManager.default.createDirectory(atPath: devicePath, withIntermediateDirectories: true)
@@ -38,6 +40,7 @@ struct StorageRoles {
         await transport.register(BackendTransportHandler(server: objectServer), for: .object)
         await transport.register(BackendTransportHandler(server: containerServer), for: .container)
         await transport.register(BackendTransportHandler(server: accountServer), for: .account)
+        await transport.register(ObjectReplicationServer(server: objectServer), for: .objectReplication)
 
         var proxy = ProxyServer.Configuration(cluster: cluster, client: client, pathHasher: hasher, now: ObjectServer.systemNow)
         proxy.logger = Logger(label: "shoal.proxy")
@@ -47,7 +50,18 @@ struct StorageRoles {
                                           logger: Logger(label: "shoal.object-updater"))
         let containerUpdater = ContainerUpdater(server: containerServer)
         let expirer = ObjectExpirer(server: objectServer, cluster: cluster, logger: Logger(label: "shoal.object-expirer"))
+        var replication = ObjectReplicator.Configuration()
+        replication.reclaimAgeSeconds = options.reclaimAge
+        let replicator = ObjectReplicator(server: objectServer, transport: transport, cluster: cluster,
+                                          configuration: replication, logger: Logger(label: "shoal.object-replicator"))
+        self.replication = replicator.progress
+        let auditor = ObjectAuditor(server: objectServer, bytesPerSecond: options.auditRate,
+                                    logger: Logger(label: "shoal.object-auditor"))
+        let replicationInterval = Duration.seconds(options.replicationInterval)
+        let auditInterval = Duration.seconds(options.auditInterval)
         services = [
+            .init(service: BackgroundLoop(name: "object-replicator") { await replicator.run(every: replicationInterval) }),
+            .init(service: BackgroundLoop(name: "object-auditor") { await auditor.run(every: auditInterval) }),
             .init(service: BackgroundLoop(name: "object-expirer") { await expirer.run(every: .seconds(5)) }),
             .init(service: BackgroundLoop(name: "object-updater") { await objectUpdater.run(every: .seconds(5)) }),
             .init(service: BackgroundLoop(name: "container-updater") { await containerUpdater.run(every: .seconds(5)) }),

@@ -3,6 +3,7 @@ import ShoalCore
 import ShoalDiskStore
 import ShoalPorts
 import ShoalSimulation
+import Testing
 
 /// The adapters the behavioural suite runs against.
 enum StoreKind: String, CaseIterable {
@@ -73,4 +74,22 @@ func bodyBytes(_ count: Int, seed: UInt8 = 7) -> [UInt8] {
 func readAll(_ reader: ObjectReader?) async throws -> [UInt8]? {
     guard let reader else { return nil }
     return try await reader.body.collect(upTo: 64 << 20)
+}
+
+/// Bit rot: flips one bit of the stored body of `key` (the last byte on disk, so the header
+/// still decodes) without touching its recorded MD5.
+func damage(_ key: ObjectKey, in store: any ObjectStore, folder: TemporaryDirectory?) async throws {
+    if let memory = store as? InMemoryObjectStore {
+        #expect(await memory.corrupt(key.hash, inPartition: key.partition, offset: Int.max / 2))
+        return
+    }
+    let directory = "\(try #require(folder).path)/objects/\(key.partition)/\(key.hash.suffix)/\(key.hash.hex)"
+    let name = try #require(try FileManager.default.contentsOfDirectory(atPath: directory).first { $0.hasSuffix(".data") })
+    let handle = try #require(FileHandle(forUpdatingAtPath: directory + "/" + name))
+    let end = try handle.seekToEnd()
+    try handle.seek(toOffset: end - 1)
+    let last = try #require(try handle.read(upToCount: 1)).first!
+    try handle.seek(toOffset: end - 1)
+    try handle.write(contentsOf: [last ^ 0x01])
+    try handle.close()
 }

@@ -45,6 +45,8 @@ public struct Envelope: Equatable, Hashable, Sendable {
         public static let container = Channel(rawValue: 11)
         /// Swift's backend requests to the object server role.
         public static let object = Channel(rawValue: 12)
+        /// Object replication between replicators (suffix hashes, listings, pushes).
+        public static let objectReplication = Channel(rawValue: 13)
 
         public var description: String {
             switch self {
@@ -54,6 +56,7 @@ public struct Envelope: Equatable, Hashable, Sendable {
             case .account: "account"
             case .container: "container"
             case .object: "object"
+            case .objectReplication: "object-replication"
             default: "channel-\(rawValue)"
             }
         }

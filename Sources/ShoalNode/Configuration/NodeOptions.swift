@@ -21,6 +21,13 @@ public struct NodeOptions: Sendable, Equatable {
     public var ring = RingParameters.default
     public var logLevel: String = "info"
     public var logFormat: LogFormat = .text
+    /// Seconds between replication passes (object, container and account replicators).
+    public var replicationInterval: Double = 10
+    /// Seconds between the auditor's sweeps, and the bytes per second it reads at most.
+    public var auditInterval: Double = 60
+    public var auditRate: Int = 10 << 20
+    /// Seconds a tombstone is kept before replication reclaims it (Swift's `reclaim_age`).
+    public var reclaimAge: Double = 7 * 24 * 3600
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case text
@@ -47,6 +54,10 @@ public struct NodeOptions: Sendable, Equatable {
         ("replicas", "replica count for a new cluster (default 3)"),
         ("log_level", "trace, debug, info, notice, warning, error, critical (default info)"),
         ("log_format", "text or json (default text)"),
+        ("replication_interval", "seconds between replication passes (default 10)"),
+        ("audit_interval", "seconds between auditor sweeps (default 60)"),
+        ("audit_rate", "bytes per second the auditor reads at most (default 10485760)"),
+        ("reclaim_age", "seconds tombstones are kept (default 604800, a week)"),
     ]
 }
 
@@ -122,12 +133,26 @@ public struct OptionSources: Sendable {
             }
             options.logFormat = format
         }
+        options.replicationInterval = try seconds("replication_interval", default: options.replicationInterval)
+        options.auditInterval = try seconds("audit_interval", default: options.auditInterval)
+        options.reclaimAge = try seconds("reclaim_age", default: options.reclaimAge)
+        options.auditRate = try integer("audit_rate", default: options.auditRate)
+        guard options.auditRate > 0 else { throw OptionError(key: "audit_rate", value: "\(options.auditRate)", reason: "at least 1") }
         return options
     }
 
     private func address(_ key: String, _ raw: String) throws(OptionError) -> ClusterAddress {
         guard let address = ClusterAddress(raw) else { throw OptionError(key: key, value: raw, reason: "expected host:port") }
         return address
+    }
+
+    /// A positive number of seconds.
+    private func seconds(_ key: String, default fallback: Double) throws(OptionError) -> Double {
+        guard let raw = value(key) else { return fallback }
+        guard let number = Double(raw), number.isFinite, number > 0 else {
+            throw OptionError(key: key, value: raw, reason: "a number of seconds > 0")
+        }
+        return number
     }
 
     private func integer(_ key: String, default fallback: Int) throws(OptionError) -> Int {

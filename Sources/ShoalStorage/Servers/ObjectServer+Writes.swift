@@ -37,7 +37,7 @@ extension ObjectServer {
         } catch ObjectStoreError.invalidMetadata(let violation) {
             throw SwiftError.badRequest("Invalid metadata: \(violation)")
         }
-        try await scheduleExpiry(expiry, head: head, key: key, timestamp: timestamp)
+        try await scheduleExpiry(expiry, device: head.device, key: key, timestamp: timestamp)
         await updateContainer(head, key: key, update: ContainerUpdate(
             operation: .put, account: key.account, container: key.container, object: key.object, timestamp: timestamp,
             sizeBytes: stored.sizeBytes, contentType: contentType, etag: stored.etag))
@@ -97,7 +97,7 @@ extension ObjectServer {
         }
         switch try await store.post(key, metadata: update) {
         case .updated:
-            try await scheduleExpiry(expiry, head: head, key: key, timestamp: current.timestamp)
+            try await scheduleExpiry(expiry, device: head.device, key: key, timestamp: current.timestamp)
             return .empty(202)
         case .notFound: return StorageResponse(.notFound)
         case .outdated(let existing): return conflict(existing)
@@ -109,8 +109,8 @@ extension ObjectServer {
     /// Records an object version with `X-Delete-At` in its device's expiry queue before the
     /// write is acknowledged, so the ``ObjectExpirer`` always finds it. `timestamp` is the
     /// data's (what the expirer's DELETE must be newer than).
-    func scheduleExpiry(_ deleteAt: Int64?, head: BackendRequestHead, key: ObjectKey, timestamp: SwiftTimestamp) async throws {
-        guard let deleteAt, let queue = expiryQueues[head.device] else { return }
+    func scheduleExpiry(_ deleteAt: Int64?, device: DeviceID, key: ObjectKey, timestamp: SwiftTimestamp) async throws {
+        guard let deleteAt, let queue = expiryQueues[device] else { return }
         try await queue.add(ExpiryQueue.Entry(deleteAt: deleteAt, account: key.account, container: key.container,
                                               object: key.object, timestamp: timestamp))
     }

@@ -1,0 +1,134 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ShoalCore
+import ShoalPorts
+
+/// What the replicator and the auditor need from the disk: an object's versions as they are
+/// stored, removal of a shipped handoff copy, tombstone reclaim, and quarantine of a bad
+/// replica (`<device>/quarantined/objects/<hash>/`, as Swift keeps it).
+extension DiskObjectStore {
+    var quarantinePath: String { devicePath + "/quarantined/objects" }
+
+    public func replica(of hash: ObjectHash, inPartition partition: Int) async throws -> ObjectReplica? {
+        try await io.run {
+            let directory = self.hashDirectory(partition: partition, hash: hash)
+            let state = try self.scan(directory)
+            guard let newest = state.newest else { return nil }
+            let file = directory + "/" + newest.name
+            switch newest.kind {
+            case .data:
+                let opened = try self.openData(file)
+                PosixFile.closeFile(opened.fd)
+                let meta = try state.meta.map { try self.readMeta(directory + "/" + $0.name) }
+                return ObjectReplica(path: opened.path, base: .data(opened.metadata), meta: meta)
+            case .tombstone:
+                let path = try self.readTombstonePath(file)
+                return ObjectReplica(path: path, base: .tombstone(newest.timestamp), meta: nil)
+            case .meta:
+                return nil
+            }
+        }
+    }
+
+    public func remove(_ object: PartitionObject, inPartition partition: Int) async throws -> Bool {
+        try await io.run {
+            let directory = self.hashDirectory(partition: partition, hash: object.hash)
+            let names = try PosixFile.list(directory)
+            let state = HashDirectory(names: names)
+            guard let newest = state.newest, newest.timestamp == object.timestamp,
+                  (newest.kind == .tombstone) == object.isTombstone, state.meta?.timestamp == object.metaTimestamp
+            else { return false }
+            for name in names { PosixFile.unlinkFile(directory + "/" + name) }
+            self.removeEmptyParents(of: directory, partition: partition)
+            self.invalidateHashes(partition: partition, suffix: object.hash.suffix)
+            return true
+        }
+    }
+
+    public func reclaimTombstones(inPartition partition: Int, before cutoff: SwiftTimestamp) async throws -> Int {
+        let old = try await objects(inPartition: partition).filter { $0.isTombstone && $0.timestamp < cutoff }
+        var reclaimed = 0
+        for object in old where try await remove(object, inPartition: partition) { reclaimed += 1 }
+        return reclaimed
+    }
+
+    public func audit(_ hash: ObjectHash, inPartition partition: Int) async throws -> AuditOutcome {
+        let directory = hashDirectory(partition: partition, hash: hash)
+        let found: Result<OpenedData, ObjectStoreError>? = try await io.run {
+            let state = try self.scan(directory)
+            guard let newest = state.newest, newest.kind == .data else { return nil }
+            let file = directory + "/" + newest.name
+            do {
+                return .success(try self.openData(file))
+            } catch ObjectStoreError.corrupt {
+                return .failure(.corrupt(path: file))
+            }
+        }
+        switch found {
+        case nil:
+            return .noData
+        case .failure(.corrupt(let file))?:
+            try await quarantine(file: file, partition: partition, hash: hash)
+            return .quarantined(reason: "unreadable header")
+        case .failure(let error)?:
+            throw error
+        case .success(let opened)?:
+            let cursor = FileBodyCursor(store: self, opened: opened, start: 0, length: opened.metadata.contentLength,
+                                        verifying: opened.metadata.etag)
+            do {
+                var bytes = 0
+                while let chunk = try await cursor.next() { bytes += chunk.count }
+                return .verified(bytes: bytes)
+            } catch ObjectStoreError.corrupt(let reason) {
+                try await quarantine(file: opened.file, partition: partition, hash: hash)
+                return .quarantined(reason: reason)
+            }
+        }
+    }
+
+    /// Moves one bad file of `hash` into quarantine, if it is still in place, so the
+    /// object's current version falls back to nothing and a peer's copy restores it.
+    func quarantine(file: String, partition: Int, hash: ObjectHash) async throws {
+        try await io.run {
+            let destination = self.quarantinePath + "/" + hash.hex
+            try PosixFile.makeDirectories(destination)
+            let name = file.split(separator: "/").last.map(String.init) ?? "unknown"
+            do {
+                try PosixFile.renameFile(file, to: destination + "/" + name)
+            } catch ObjectStoreError.io(_, let code) where code == ENOENT {
+                return  // superseded meanwhile: nothing bad is left in place
+            }
+            try PosixFile.syncDirectory(destination)
+            try PosixFile.syncDirectory(PosixFile.parent(of: file))
+            self.statistics.countQuarantine()
+            self.invalidateHashes(partition: partition, suffix: hash.suffix)
+        }
+    }
+
+    /// A `.ts` file's stored path. Blocking.
+    private func readTombstonePath(_ file: String) throws -> String {
+        let fd = try PosixFile.openFile(file, flags: O_RDONLY)
+        defer { PosixFile.closeFile(fd) }
+        do {
+            let prefix = try DiskFileFormat.decodePrefix(try PosixFile.read(fd, count: DiskFileFormat.prefixBytes, at: 0))
+            guard prefix.kind == .tombstone else { throw ObjectStoreError.corrupt(path: file) }
+            let record = try PosixFile.read(fd, count: prefix.recordLength, at: DiskFileFormat.prefixBytes)
+            return try DiskFileFormat.decodeTombstone(record: record).path
+        } catch is WireError {
+            throw ObjectStoreError.corrupt(path: file)
+        }
+    }
+
+    /// Removes the hash directory and then its suffix and partition directories when they
+    /// became empty (a handoff partition disappears once shipped). Blocking; best effort.
+    private func removeEmptyParents(of directory: String, partition: Int) {
+        var current = directory
+        let stop = "\(objectsPath)"
+        while current.count > stop.count, current.hasPrefix(stop + "/"), rmdir(current) == 0 {
+            current = PosixFile.parent(of: current)
+        }
+    }
+}

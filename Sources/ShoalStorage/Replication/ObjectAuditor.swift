@@ -1,0 +1,98 @@
+import Logging
+import Metrics
+import ShoalCore
+import ShoalPorts
+
+/// OpenStack Swift's object auditor: re-reads every object on this node's devices at a
+/// bounded rate and checks its body against the stored MD5 and length. A bad replica goes
+/// to quarantine (``ObjectStore/audit(_:inPartition:)``), which drops it from its
+/// partition's hashes, so the next replication pass restores a good copy from a peer. GETs
+/// check whole bodies too; the auditor finds rot in objects nobody reads.
+public final class ObjectAuditor: Sendable {
+    /// What one sweep found.
+    public struct Sweep: Hashable, Sendable {
+        public var objects = 0
+        public var bytes = 0
+        public var quarantined = 0
+        public var errors = 0
+
+        public init() {}
+    }
+
+    let devices: [DeviceID: any ObjectStore]
+    /// Bytes per second the auditor reads at most (Swift's `bytes_per_second`).
+    let bytesPerSecond: Int
+    let clock: any Clock<Duration>
+    let logger: Logger
+    private let quarantines = Counter(label: "shoal_auditor_quarantined_total")
+    private let bytesAudited = Counter(label: "shoal_auditor_bytes_total")
+
+    public init(server: ObjectServer, bytesPerSecond: Int = 10 << 20, clock: any Clock<Duration> = ContinuousClock(),
+                logger: Logger) {
+        devices = server.devices
+        self.bytesPerSecond = max(1, bytesPerSecond)
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// One sweep over every object of every local device, paced to the byte rate.
+    @discardableResult
+    public func runOnce() async -> Sweep {
+        var sweep = Sweep()
+        let started = ContinuousClock.now
+        for (device, store) in devices.sorted(by: { $0.key < $1.key }) {
+            do {
+                for partition in try await store.partitions() {
+                    for object in try await store.objects(inPartition: partition) where !object.isTombstone {
+                        if Task.isCancelled { return sweep }
+                        await audit(object, partition: partition, device: device, store: store, sweep: &sweep)
+                        await pace(bytes: sweep.bytes, since: started)
+                    }
+                }
+            } catch {
+                sweep.errors += 1
+                logger.error("cannot walk device", metadata: ["device": "\(device)", "error": "\(error)"])
+            }
+        }
+        return sweep
+    }
+
+    /// Sweeps every `interval` until the task is cancelled.
+    public func run(every interval: Duration) async {
+        while !Task.isCancelled {
+            let sweep = await runOnce()
+            logger.debug("audit sweep", metadata: ["objects": "\(sweep.objects)", "bytes": "\(sweep.bytes)",
+                                                   "quarantined": "\(sweep.quarantined)"])
+            try? await clock.sleep(for: interval)
+        }
+    }
+
+    private func audit(_ object: PartitionObject, partition: Int, device: DeviceID, store: any ObjectStore,
+                       sweep: inout Sweep) async {
+        do {
+            switch try await store.audit(object.hash, inPartition: partition) {
+            case .verified(let bytes):
+                sweep.objects += 1
+                sweep.bytes += bytes
+                bytesAudited.increment(by: bytes)
+            case .quarantined(let reason):
+                sweep.quarantined += 1
+                quarantines.increment()
+                logger.warning("quarantined a bad replica", metadata: [
+                    "device": "\(device)", "partition": "\(partition)", "hash": "\(object.hash)", "reason": "\(reason)",
+                ])
+            case .noData:
+                break
+            }
+        } catch {
+            sweep.errors += 1
+        }
+    }
+
+    /// Sleeps until `bytes` fit the configured rate since `started`.
+    private func pace(bytes: Int, since started: ContinuousClock.Instant) async {
+        let due = Duration.seconds(Double(bytes) / Double(bytesPerSecond))
+        let elapsed = ContinuousClock.now - started
+        if due > elapsed { try? await clock.sleep(for: due - elapsed) }
+    }
+}

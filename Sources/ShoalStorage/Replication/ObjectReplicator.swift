@@ -1,0 +1,305 @@
+import Logging
+import ShoalCore
+import ShoalPorts
+import Synchronization
+
+/// OpenStack Swift's object replicator for this node's devices. A pass walks the partitions
+/// each device holds and, for every other owner of the partition in the current ring,
+/// compares suffix hashes (many partitions per round trip), lists only the suffixes that
+/// differ and pushes what the peer lacks — newer data with its body, tombstones, newer
+/// `.meta`. Peers push their newer versions in their own passes, so replicas converge. A
+/// partition this device is not a primary of (a handoff, or one a ring change moved away)
+/// is pushed to all its primaries and removed here once every primary has it. Tombstones
+/// older than the reclaim age are dropped first.
+///
+/// The cost of a pass grows with what differs: unchanged suffixes cost a cached hash and a
+/// few bytes of comparison. Runs as a loop beside the object server; tests call
+/// ``runOnce()``.
+public final class ObjectReplicator: Sendable {
+    public struct Configuration: Sendable {
+        /// Tombstones older than this are reclaimed (Swift's `reclaim_age`, a week).
+        public var reclaimAgeSeconds: Double = 7 * 24 * 3600
+        /// Partitions whose hashes one request asks a peer for.
+        public var partitionsPerRequest = 256
+        /// Partitions synchronised at once.
+        public var concurrency = 4
+        /// Bound on one request (a push includes the body's transfer).
+        public var timeout: Duration = .seconds(60)
+        public var now: @Sendable () -> SwiftTimestamp = ObjectServer.systemNow
+
+        public init() {}
+    }
+
+    /// What one pass did.
+    public struct Pass: Hashable, Sendable {
+        public var partitions = 0
+        /// Partitions held here that this device is not a primary of.
+        public var handoffPartitions = 0
+        public var suffixesDiffering = 0
+        public var objectsPushed = 0
+        public var bytesPushed = 0
+        /// Handoff objects removed after every primary had them.
+        public var handoffObjectsRemoved = 0
+        public var tombstonesReclaimed = 0
+        /// Requests or pushes that failed (a peer down, full, or refusing).
+        public var failures = 0
+
+        public init() {}
+
+        mutating func add(_ other: Pass) {
+            partitions += other.partitions
+            handoffPartitions += other.handoffPartitions
+            suffixesDiffering += other.suffixesDiffering
+            objectsPushed += other.objectsPushed
+            bytesPushed += other.bytesPushed
+            handoffObjectsRemoved += other.handoffObjectsRemoved
+            tombstonesReclaimed += other.tombstonesReclaimed
+            failures += other.failures
+        }
+    }
+
+    /// One partition's work: the peers it must agree with.
+    struct Job: Sendable {
+        let partition: Int
+        let peers: [DeviceRecord]
+        let isHandoff: Bool
+    }
+
+    let devices: [DeviceID: any ObjectStore]
+    let layout: StorageLayout
+    let transport: any ClusterTransport
+    let cluster: any ClusterView
+    let configuration: Configuration
+    let logger: Logger
+    /// Where the pass in progress stands, for `shoal status` and `/metrics`.
+    public let progress = ReplicationProgress()
+
+    public init(server: ObjectServer, transport: any ClusterTransport, cluster: any ClusterView,
+                configuration: Configuration = Configuration(), logger: Logger) {
+        devices = server.devices
+        layout = server.layout
+        self.transport = transport
+        self.cluster = cluster
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// One pass over every local device.
+    @discardableResult
+    public func runOnce() async -> Pass {
+        let started = ContinuousClock.now
+        var total = Pass()
+        for (device, store) in devices.sorted(by: { $0.key < $1.key }) {
+            total.add(await replicate(device: device, store: store))
+        }
+        let seconds = (ContinuousClock.now - started).seconds
+        progress.finish(total, seconds: seconds)
+        ReplicationMetrics.shared.record(total, seconds: seconds, finishedAt: configuration.now().seconds)
+        return total
+    }
+
+    /// Passes every `interval` until the task is cancelled.
+    public func run(every interval: Duration, clock: any Clock<Duration> = ContinuousClock()) async {
+        while !Task.isCancelled {
+            let pass = await runOnce()
+            if pass.objectsPushed > 0 || pass.handoffObjectsRemoved > 0 || pass.failures > 0 {
+                logger.info("replication pass", metadata: [
+                    "partitions": "\(pass.partitions)", "pushed": "\(pass.objectsPushed)", "bytes": "\(pass.bytesPushed)",
+                    "handoff_partitions": "\(pass.handoffPartitions)", "removed": "\(pass.handoffObjectsRemoved)",
+                    "failures": "\(pass.failures)",
+                ])
+            }
+            try? await clock.sleep(for: interval)
+        }
+    }
+
+    // MARK: One device
+
+    func replicate(device: DeviceID, store: any ObjectStore) async -> Pass {
+        var pass = Pass()
+        let partitions: [Int]
+        do {
+            partitions = try await store.partitions()
+        } catch {
+            logger.error("cannot list partitions", metadata: ["device": "\(device)", "error": "\(error)"])
+            pass.failures += 1
+            return pass
+        }
+        let snapshot = await cluster.snapshot()
+        let jobs = partitions.map { partition in
+            let primaries = snapshot.ring.primaries(of: partition)
+            let isPrimary = primaries.contains { $0.id == device }
+            return Job(partition: partition, peers: primaries.filter { $0.id != device }, isHandoff: !isPrimary)
+        }
+        pass.partitions = jobs.count
+        pass.handoffPartitions = jobs.count { $0.isHandoff }
+        progress.begin(partitions: jobs.count, handoffs: pass.handoffPartitions)
+        let cutoff = SwiftTimestamp(seconds: configuration.now().seconds - configuration.reclaimAgeSeconds)
+        var start = 0
+        while start < jobs.count {
+            let batch = Array(jobs[start..<min(jobs.count, start + configuration.partitionsPerRequest)])
+            start += batch.count
+            pass.add(await replicate(batch, device: device, store: store, snapshot: snapshot, reclaimBefore: cutoff))
+        }
+        return pass
+    }
+
+    /// One batch of partitions: reclaim, one hashes request per peer, then the partitions
+    /// that differ, `concurrency` at a time.
+    private func replicate(_ batch: [Job], device: DeviceID, store: any ObjectStore, snapshot: ClusterSnapshot,
+                           reclaimBefore cutoff: SwiftTimestamp?) async -> Pass {
+        var pass = Pass()
+        var local: [Int: [String: String]] = [:]
+        for job in batch {
+            do {
+                if let cutoff { pass.tombstonesReclaimed += try await store.reclaimTombstones(inPartition: job.partition, before: cutoff) }
+                local[job.partition] = try await store.hashes(in: job.partition)
+            } catch {
+                pass.failures += 1
+            }
+        }
+        let peers = Dictionary(batch.flatMap { $0.peers.map { ($0.id, $0) } }, uniquingKeysWith: { first, _ in first })
+        var remote: [DeviceID: [Int: [String: String]]] = [:]
+        await withTaskGroup(of: (DeviceID, [Int: [String: String]]?).self) { group in
+            for (id, peer) in peers where !snapshot.isDown(peer) {
+                let partitions = batch.filter { $0.peers.contains { $0.id == id } }.map(\.partition)
+                group.addTask { (id, await self.remoteHashes(peer, partitions: partitions)) }
+            }
+            for await (id, hashes) in group { remote[id] = hashes }
+        }
+        let remoteHashes = remote
+        await withTaskGroup(of: Pass.self) { group in
+            var running = 0
+            for job in batch {
+                guard let hashes = local[job.partition] else { continue }
+                if running >= configuration.concurrency, let done = await group.next() {
+                    pass.add(done)
+                    running -= 1
+                }
+                group.addTask { await self.sync(job, localHashes: hashes, remote: remoteHashes, store: store) }
+                running += 1
+            }
+            for await done in group { pass.add(done) }
+        }
+        return pass
+    }
+
+    /// Brings every peer of one partition up to this device's versions; a handoff
+    /// partition is then removed here, if every primary answered and took every push.
+    private func sync(_ job: Job, localHashes: [String: String], remote: [DeviceID: [Int: [String: String]]],
+                      store: any ObjectStore) async -> Pass {
+        var pass = Pass()
+        var complete = true
+        var listing: [PartitionObject]?
+        for peer in job.peers {
+            guard let theirs = remote[peer.id]?[job.partition] else {
+                complete = false
+                continue
+            }
+            let differing = localHashes.filter { theirs[$0.key] != $0.value }.keys.sorted()
+            guard !differing.isEmpty else { continue }
+            pass.suffixesDiffering += differing.count
+            do {
+                if listing == nil { listing = try await store.objects(inPartition: job.partition) }
+                let ok = try await push(job.partition, suffixes: differing, objects: listing ?? [], to: peer, store: store,
+                                        pass: &pass)
+                if !ok { complete = false }
+            } catch {
+                pass.failures += 1
+                complete = false
+                logger.warning("replication to a peer failed", metadata: [
+                    "partition": "\(job.partition)", "peer": "\(peer.id)", "error": "\(error)",
+                ])
+            }
+        }
+        if job.isHandoff && complete {
+            do {
+                for object in try await store.objects(inPartition: job.partition)
+                where try await store.remove(object, inPartition: job.partition) {
+                    pass.handoffObjectsRemoved += 1
+                }
+            } catch {
+                pass.failures += 1
+            }
+        }
+        progress.partitionDone(isHandoff: job.isHandoff, cleared: job.isHandoff && complete)
+        return pass
+    }
+
+    /// Lists the differing suffixes on `peer` and pushes each object it lacks; false when
+    /// any push was refused.
+    private func push(_ partition: Int, suffixes: [String], objects: [PartitionObject], to peer: DeviceRecord,
+                      store: any ObjectStore, pass: inout Pass) async throws -> Bool {
+        let request = ObjectReplicationRequest.objects(device: peer.id, partition: partition, suffixes: suffixes)
+        guard case .objects(let theirs) = try await call(request, peer: peer) else {
+            throw ReplicationError.unexpectedAnswer
+        }
+        let remote = Dictionary(theirs.map { ($0.hash, $0) }, uniquingKeysWith: { first, _ in first })
+        let wanted = Set(suffixes)
+        var ok = true
+        for object in objects where wanted.contains(object.hash.suffix) {
+            guard let parts = object.parts(toUpdate: remote[object.hash]) else { continue }
+            guard let replica = try await store.replica(of: object.hash, inPartition: partition),
+                  replica.summary(hash: object.hash) == object
+            else { continue }  // changed since the listing: the next pass sees the new version
+            var body: ChunkStream?
+            var size = 0
+            if parts.base, case .data(let metadata) = replica.base {
+                guard let names = replica.names,
+                      let key = ObjectKey(partition: partition, hash: object.hash, account: names.account,
+                                          container: names.container, object: names.object),
+                      let reader = try await store.get(key, range: nil), reader.metadata.timestamp >= metadata.timestamp
+                else { continue }  // quarantined on read, or replaced: nothing good to send
+                body = reader.body
+                size = metadata.contentLength
+            }
+            let message = ObjectReplicationRequest.push(device: peer.id, partition: partition, replica: replica, parts: parts)
+            switch try await call(message, peer: peer, body: body) {
+            case .pushed:
+                pass.objectsPushed += 1
+                pass.bytesPushed += size
+                progress.moved(bytes: size)
+            case .refused(let reason):
+                ok = false
+                pass.failures += 1
+                logger.warning("push refused", metadata: ["peer": "\(peer.id)", "path": "\(replica.path)", "reason": "\(reason)"])
+            default:
+                throw ReplicationError.unexpectedAnswer
+            }
+        }
+        return ok
+    }
+
+    private func remoteHashes(_ peer: DeviceRecord, partitions: [Int]) async -> [Int: [String: String]]? {
+        do {
+            guard case .hashes(let hashes) = try await call(.hashes(device: peer.id, partitions: partitions), peer: peer) else {
+                return nil
+            }
+            return hashes
+        } catch {
+            logger.debug("hashes request failed", metadata: ["peer": "\(peer.id)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    private func call(_ message: ObjectReplicationRequest, peer: DeviceRecord, body: ChunkStream? = nil) async throws
+        -> ObjectReplicationResponse
+    {
+        let response = try await transport.request(
+            TransportRequest(channel: .objectReplication, head: message.wireBytes(), body: body),
+            to: peer.address, timeout: configuration.timeout)
+        return try ObjectReplicationResponse(wireBytes: response.head)
+    }
+}
+
+enum ReplicationError: Error {
+    case unexpectedAnswer
+}
+
+extension Duration {
+    /// The duration in seconds, fractional.
+    var seconds: Double {
+        let parts = components
+        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
+    }
+}
