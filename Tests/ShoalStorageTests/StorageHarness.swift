@@ -11,7 +11,7 @@ import Synchronization
 /// A cluster of three in-memory nodes, each with one device serving the object, container
 /// and account roles over an ``InMemoryNetwork``: in-memory object stores and async
 /// pendings, real SQLite brokers in a temporary folder. Every partition has all three
-/// devices as primaries. Tests talk to it as the proxy would, through ``send(_:to:)``.
+/// devices as primaries (with more nodes than replicas, the rest are handoffs). Tests talk to it as the proxy would, through ``send(_:to:)``.
 /// Build one with ``withStorageCluster(_:)``, which cleans up.
 final class StorageCluster: Sendable {
     struct Node: Sendable {
@@ -36,10 +36,10 @@ final class StorageCluster: Sendable {
     let nodes: [Node]
     let client: BackendClient
 
-    init(nodeCount: Int = 3) throws {
+    init(nodeCount: Int = 3, replicas: Int? = nil) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("shoal-storage-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let parameters = RingParameters(partPower: 4, replicas: nodeCount)!
+        let parameters = RingParameters(partPower: 4, replicas: replicas ?? nodeCount)!
         var set = DeviceSet()
         let writer = NodeID("test")!
         for index in 0..<nodeCount {
@@ -85,6 +85,7 @@ final class StorageCluster: Sendable {
             await node.transport.register(BackendTransportHandler(server: node.objectServer), for: .object)
             await node.transport.register(BackendTransportHandler(server: node.containerServer), for: .container)
             await node.transport.register(BackendTransportHandler(server: node.accountServer), for: .account)
+            await node.transport.register(ObjectReplicationServer(server: node.objectServer), for: .objectReplication)
         }
     }
 
@@ -93,6 +94,16 @@ final class StorageCluster: Sendable {
         await client.transport.shutdown()
         executor.shutdown()
         try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    /// The object replicator of node `index`, on the cluster's clock.
+    func objectReplicator(_ index: Int, reclaimAgeSeconds: Double = 7 * 24 * 3600) -> ObjectReplicator {
+        var configuration = ObjectReplicator.Configuration()
+        configuration.reclaimAgeSeconds = reclaimAgeSeconds
+        let clock = clock
+        configuration.now = { clock.now }
+        return ObjectReplicator(server: nodes[index].objectServer, transport: nodes[index].transport, cluster: cluster,
+                                configuration: configuration, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
 
     // MARK: Talking to the servers as the proxy does
@@ -194,8 +205,8 @@ struct Answer: Sendable {
 }
 
 /// Runs `body` with a started cluster, shutting it down and removing its files afterwards.
-func withStorageCluster<T>(nodes: Int = 3, _ body: (StorageCluster) async throws -> T) async throws -> T {
-    let cluster = try StorageCluster(nodeCount: nodes)
+func withStorageCluster<T>(nodes: Int = 3, replicas: Int? = nil, _ body: (StorageCluster) async throws -> T) async throws -> T {
+    let cluster = try StorageCluster(nodeCount: nodes, replicas: replicas)
     await cluster.start()
     do {
         let result = try await body(cluster)

@@ -1,0 +1,167 @@
+import ShoalCore
+import ShoalPorts
+import ShoalSimulation
+import Testing
+@testable import ShoalStorage
+
+/// The object replicator and auditor on in-memory nodes: replicas converge on the newest
+/// versions, a pass with nothing new moves nothing, handoff partitions go home and leave,
+/// and rot is quarantined and restored from a peer.
+struct ObjectReplicatorTests {
+    func key(_ cluster: StorageCluster, _ name: String) -> ObjectKey {
+        ObjectKey(account: "AUTH_r", container: "c", object: name, hasher: cluster.layout.hasher, partPower: cluster.layout.partPower)!
+    }
+
+    @discardableResult
+    func put(_ store: InMemoryObjectStore, _ key: ObjectKey, _ body: String, at timestamp: SwiftTimestamp,
+             user: [String: String] = [:]) async throws -> StoredObject {
+        try await store.put(key, metadata: ObjectMetadata(timestamp: timestamp, contentType: "text/plain", userMetadata: user),
+                            body: .bytes(Array(body.utf8), chunkSize: 3), expectedETag: nil)
+    }
+
+    func body(_ store: InMemoryObjectStore, _ key: ObjectKey) async throws -> String? {
+        guard let reader = try await store.get(key, range: nil) else { return nil }
+        return String(decoding: try await reader.body.collect(upTo: 1 << 20), as: UTF8.self)
+    }
+
+    /// The primaries (node indices) and handoffs of `key`'s partition.
+    func owners(_ cluster: StorageCluster, _ key: ObjectKey) -> (primaries: [Int], handoffs: [Int]) {
+        let index = { (record: DeviceRecord) in cluster.nodes.firstIndex { $0.device == record.id }! }
+        return (cluster.cluster.ring.primaries(of: key.partition).map(index), cluster.cluster.ring.handoffs(of: key.partition).map(index))
+    }
+
+    @Test func anObjectOnOneReplicaReachesTheOthersAndASecondPassMovesNothing() async throws {
+        try await withStorageCluster { cluster in
+            var keys: [ObjectKey] = []
+            for index in 0..<20 {
+                let k = key(cluster, "o\(index)")
+                keys.append(k)
+                try await put(cluster.nodes[0].objects, k, "body \(index)", at: ts(10), user: ["N": "\(index)"])
+            }
+            let first = await cluster.objectReplicator(0).runOnce()
+            #expect(first.objectsPushed == 40 && first.failures == 0)
+            #expect(first.bytesPushed == keys.indices.reduce(0) { $0 + "body \($1)".utf8.count } * 2)
+            for node in cluster.nodes {
+                for (index, k) in keys.enumerated() {
+                    #expect(try await body(node.objects, k) == "body \(index)")
+                    guard case .present(let metadata, _) = try await node.objects.head(k) else { Issue.record("missing"); continue }
+                    #expect(metadata.userMetadata == ["N": "\(index)"] && metadata.timestamp == ts(10))
+                }
+            }
+            for index in cluster.nodes.indices {
+                let again = await cluster.objectReplicator(index).runOnce()
+                #expect(again.objectsPushed == 0 && again.suffixesDiffering == 0 && again.failures == 0)
+            }
+        }
+    }
+
+    @Test func newerVersionsWinWhicheverReplicaHoldsThem() async throws {
+        try await withStorageCluster { cluster in
+            let deleted = key(cluster, "deleted"), posted = key(cluster, "posted"), rewritten = key(cluster, "rewritten")
+            for node in cluster.nodes {
+                for k in [deleted, posted, rewritten] { try await put(node.objects, k, "v1", at: ts(10)) }
+            }
+            _ = try await cluster.nodes[1].objects.delete(deleted, timestamp: ts(20))
+            _ = try await cluster.nodes[2].objects.post(posted, metadata: ObjectMetadataUpdate(timestamp: ts(20), userMetadata: ["P": "y"]))
+            try await put(cluster.nodes[0].objects, rewritten, "v2", at: ts(20))
+            // Someone holding an older version pushes nothing that sticks.
+            for index in cluster.nodes.indices { await cluster.objectReplicator(index).runOnce() }
+            for node in cluster.nodes {
+                #expect(try await node.objects.head(deleted) == .deleted(ts(20)))
+                guard case .present(let metadata, _) = try await node.objects.head(posted) else { Issue.record("lost"); continue }
+                #expect(metadata.userMetadata == ["P": "y"] && metadata.timestamp == ts(20))
+                #expect(try await body(node.objects, posted) == "v1")
+                #expect(try await body(node.objects, rewritten) == "v2")
+            }
+            let hashes = try await cluster.nodes[0].objects.hashes(in: deleted.partition)
+            for node in cluster.nodes { #expect(try await node.objects.hashes(in: deleted.partition) == hashes) }
+        }
+    }
+
+    @Test func aHandoffPartitionGoesToItsPrimariesAndLeaves() async throws {
+        try await withStorageCluster(nodes: 4, replicas: 3) { cluster in
+            let k = key(cluster, "handoff")
+            let (primaries, handoffs) = owners(cluster, k)
+            let handoff = try #require(handoffs.first)
+            try await put(cluster.nodes[handoff].objects, k, "stood in", at: ts(10))
+            // One primary already has it; the others do not.
+            try await put(cluster.nodes[primaries[0]].objects, k, "stood in", at: ts(10))
+            let pass = await cluster.objectReplicator(handoff).runOnce()
+            #expect(pass.handoffPartitions == 1 && pass.objectsPushed == 2 && pass.handoffObjectsRemoved == 1)
+            for primary in primaries { #expect(try await body(cluster.nodes[primary].objects, k) == "stood in") }
+            #expect(try await cluster.nodes[handoff].objects.partitions().isEmpty)
+        }
+    }
+
+    @Test func aHandoffStaysWhileAPrimaryIsDown() async throws {
+        try await withStorageCluster(nodes: 4, replicas: 3) { cluster in
+            let k = key(cluster, "waiting")
+            let (primaries, handoffs) = owners(cluster, k)
+            let handoff = try #require(handoffs.first)
+            try await put(cluster.nodes[handoff].objects, k, "kept", at: ts(10))
+            let downNode = cluster.cluster.ring.primaries(of: k.partition)[2].node
+            cluster.cluster.markDown(downNode)
+            let pass = await cluster.objectReplicator(handoff).runOnce()
+            #expect(pass.objectsPushed == 2 && pass.handoffObjectsRemoved == 0)
+            #expect(try await body(cluster.nodes[handoff].objects, k) == "kept")
+            #expect(try await body(cluster.nodes[primaries[2]].objects, k) == nil)
+        }
+    }
+
+    @Test func rotIsQuarantinedByTheAuditorAndRestoredFromAPeer() async throws {
+        try await withStorageCluster { cluster in
+            let k = key(cluster, "rot")
+            for node in cluster.nodes { try await put(node.objects, k, "precious bytes", at: ts(10)) }
+            #expect(await cluster.nodes[1].objects.corrupt(k.hash, inPartition: k.partition))
+            let sweep = await ObjectAuditor(server: cluster.nodes[1].objectServer, logger: .init(label: "test")).runOnce()
+            #expect(sweep.quarantined == 1 && sweep.objects == 0)
+            #expect(try await cluster.nodes[1].objects.head(k) == .missing)
+            let pass = await cluster.objectReplicator(0).runOnce()
+            #expect(pass.objectsPushed == 1)
+            #expect(try await body(cluster.nodes[1].objects, k) == "precious bytes")
+            let clean = await ObjectAuditor(server: cluster.nodes[1].objectServer, logger: .init(label: "test")).runOnce()
+            #expect(clean.quarantined == 0 && clean.objects == 1 && clean.bytes == 14)
+        }
+    }
+
+    @Test func aRottenReplicaIsNeverShipped() async throws {
+        try await withStorageCluster { cluster in
+            let k = key(cluster, "bad-source")
+            try await put(cluster.nodes[0].objects, k, "will rot", at: ts(10))
+            #expect(await cluster.nodes[0].objects.corrupt(k.hash, inPartition: k.partition))
+            let pass = await cluster.objectReplicator(0).runOnce()
+            #expect(pass.objectsPushed == 0)
+            for node in cluster.nodes { #expect(try await node.objects.head(k) == .missing) }
+            #expect(await cluster.nodes[0].objects.quarantined == [k.hash])
+        }
+    }
+
+    @Test func oldTombstonesAreReclaimed() async throws {
+        try await withStorageCluster { cluster in
+            let k = key(cluster, "gone")
+            for node in cluster.nodes { _ = try await node.objects.delete(k, timestamp: ts(10)) }
+            cluster.clock.set(ts(10 + 3_600))
+            let young = await cluster.objectReplicator(0, reclaimAgeSeconds: 7_200).runOnce()
+            #expect(young.tombstonesReclaimed == 0)
+            let old = await cluster.objectReplicator(0, reclaimAgeSeconds: 1_800).runOnce()
+            #expect(old.tombstonesReclaimed == 1)
+            #expect(try await cluster.nodes[0].objects.head(k) == .missing)
+            // Peers reclaim on their own passes, and nobody resurrects the tombstone.
+            #expect(old.objectsPushed == 0)
+        }
+    }
+
+    @Test func aPushForTheWrongPartitionIsRefused() async throws {
+        try await withStorageCluster { cluster in
+            let k = key(cluster, "misplaced")
+            let replica = ObjectReplica(path: "/AUTH_r/c/misplaced", base: .tombstone(ts(5)), meta: nil)
+            let request = ObjectReplicationRequest.push(device: cluster.nodes[1].device, partition: (k.partition + 1) % 16,
+                                                        replica: replica, parts: ReplicaParts(base: true, meta: false))
+            let response = try await cluster.nodes[0].transport.request(
+                TransportRequest(channel: .objectReplication, head: request.wireBytes()), to: cluster.nodes[1].address,
+                timeout: .seconds(5))
+            guard case .refused = try ObjectReplicationResponse(wireBytes: response.head) else { Issue.record("accepted"); return }
+            #expect(try await cluster.nodes[1].objects.partitions().isEmpty)
+        }
+    }
+}
