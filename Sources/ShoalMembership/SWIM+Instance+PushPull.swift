@@ -77,6 +77,15 @@ extension SWIM.Instance {
         return out
     }
 
+    /// Drains `node`: its devices leave the ring (partitions move to new owners) while the
+    /// node stays a member, serving and pushing its data away until it removes itself.
+    public mutating func drainNode(_ node: NodeID) -> [SWIM.Directive] {
+        let records = deviceSet.drainNode(node, by: myself)
+        guard !records.isEmpty else { return [] }
+        for record in records { enqueueGossip(.device(record)) }
+        return [.deviceSetChanged(records)]
+    }
+
     /// Changes this node's meta (address, REST URL, zone, resources): bumps the incarnation
     /// so the new meta wins everywhere, and gossips it.
     public mutating func updateMeta(_ meta: SWIM.MemberMeta, now: Duration) -> [SWIM.Directive] {

@@ -11,13 +11,16 @@ public struct RESTContext: Sendable {
     public let capabilities: [String: JSONValue]
     /// The Swift API (`/auth/v1.0`, `/v1/...`), when this node serves object storage.
     public let swift: SwiftAPIContext?
+    /// This node's replication progress (`/cluster/replication`), when it stores data.
+    public let replication: (@Sendable () -> ReplicationStatus)?
 
     public init(status: any ClusterStatusProvider, metrics: PrometheusCollectorRegistry, capabilities: [String: JSONValue],
-                swift: SwiftAPIContext? = nil) {
+                swift: SwiftAPIContext? = nil, replication: (@Sendable () -> ReplicationStatus)? = nil) {
         self.status = status
         self.metrics = metrics
         self.capabilities = capabilities
         self.swift = swift
+        self.replication = replication
     }
 }
 
@@ -53,6 +56,9 @@ public enum NodeRouter {
         }
         router.get("/cluster") { _, _ in
             try jsonResponse(await context.status.clusterStatus())
+        }
+        if let replication = context.replication {
+            router.get("/cluster/replication") { _, _ in try jsonResponse(replication()) }
         }
     }
 

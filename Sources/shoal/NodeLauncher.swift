@@ -66,8 +66,7 @@ struct NodeLauncher {
         await transport.register(ControlService(info: info, membership: membership, logger: logger), for: .control)
         let storage = try await StorageRoles(
             directory: directory, device: device.id, secret: secret, partPower: ring.partPower, options: options,
-            transport: transport,
-            cluster: membership, logger: logger)
+            transport: transport, membership: membership, logger: logger)
 
         var capabilities = SwiftInfo.capabilities(version: ShoalVersion.current)
         capabilities["shoal"] = ["version": .string(ShoalVersion.current), "node": .string(node.rawValue),
@@ -75,7 +74,8 @@ struct NodeLauncher {
         let router = NodeRouter.build(RESTContext(
             status: membership, metrics: registry, capabilities: capabilities,
             swift: SwiftAPIContext(pipeline: storage.pipeline.entry, auth: storage.pipeline.auth,
-                                   defaultHost: "\(options.restAddress)")))
+                                   defaultHost: "\(options.restAddress)"),
+            replication: { [progress = storage.replication] in progress.status(node: node.rawValue) }))
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(options.restAddress.host, port: Int(options.restAddress.port)),

@@ -5,11 +5,13 @@ import ShoalNode
 import ShoalPorts
 import ShoalZeroMQ
 
-/// `shoal remove NODE`: takes a node's devices out of the ring and the node out of
-/// membership, by asking a running node over the (secret-authenticated) control channel.
+/// `shoal remove NODE`: drains a node — its devices leave the ring, its data moves to the
+/// new owners, and the node leaves the cluster and stops once it holds nothing (`--now`
+/// removes it at once instead). Asks a running node over the (secret-authenticated)
+/// control channel.
 struct RemoveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "remove", abstract: "Remove a node from the cluster (its devices leave the ring).")
+        commandName: "remove", abstract: "Remove a node from the cluster: drain its data to the others, then let it go.")
 
     @Argument(help: "The node id to remove.")
     var node: String
@@ -23,6 +25,9 @@ struct RemoveCommand: AsyncParsableCommand {
     @Option(help: "Data folder whose secret to use.")
     var dataDir: String = "./shoal-data"
 
+    @Flag(help: "Remove at once, without draining (its replicas are restored from the others).")
+    var now = false
+
     func run() async throws {
         guard let target = NodeID(node) else { throw ValidationError("\(node) is not a node id") }
         guard let address = ClusterAddress(cluster) else { throw ValidationError("--cluster expects host:port") }
@@ -32,7 +37,8 @@ struct RemoveCommand: AsyncParsableCommand {
         let response: TransportResponse
         do {
             response = try await transport.request(
-                TransportRequest(channel: .control, head: ControlRequest.removeNode(target).wireBytes()),
+                TransportRequest(channel: .control,
+                                 head: (now ? ControlRequest.removeNode(target) : .drainNode(target)).wireBytes()),
                 to: address, timeout: .seconds(10))
         } catch {
             throw ValidationError("no answer from \(address): \(error) (is the secret right?)")
@@ -40,6 +46,8 @@ struct RemoveCommand: AsyncParsableCommand {
         switch try ControlResponse(wireBytes: response.head) {
         case .removed(let node, let devices):
             print("removed \(node): \(devices) device(s) left the ring; rebalancing follows")
+        case .draining(let node, let devices):
+            print("draining \(node): \(devices) device(s) left the ring; it leaves once its data has moved (see shoal status)")
         case .refused(let reason):
             throw ValidationError("refused: \(reason)")
         case .clusterInfo:

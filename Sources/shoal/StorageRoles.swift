@@ -19,7 +19,8 @@ struct StorageRoles {
     let replication: ReplicationProgress
 
     init(directory: DataDirectory, device: DeviceID, secret: ClusterSecret, partPower: Int, options: NodeOptions,
-         transport: any ClusterTransport, cluster: any ClusterView, logger: Logger) async throws {
+         transport: any ClusterTransport, membership: MembershipService, logger: Logger) async throws {
+        let cluster = membership
         let devicePath = directory.devicePath(index: 0)
         try FileManager.default.createDirectory(atPath: devicePath, withIntermediateDirectories: true)
         let hasher = secret.pathHasher
@@ -28,8 +29,9 @@ struct StorageRoles {
         let executor = SQLiteExecutor(name: "shoal-sqlite")
         let pendings = try AsyncPendingStore(devicePath: devicePath)
         let expiry = ExpiryQueue(path: devicePath + "/expiring.db", executor: executor)
+        let objectStore = try DiskObjectStore(devicePath: devicePath)
         let objectServer = ObjectServer(
-            devices: [device: try DiskObjectStore(devicePath: devicePath)], asyncPendings: [device: pendings],
+            devices: [device: objectStore], asyncPendings: [device: pendings],
             layout: layout, client: client, cluster: cluster, logger: Logger(label: "shoal.object"),
             expiryQueues: [device: expiry])
         let containerServer = ContainerServer(
@@ -59,8 +61,11 @@ struct StorageRoles {
                                     logger: Logger(label: "shoal.object-auditor"))
         let replicationInterval = Duration.seconds(options.replicationInterval)
         let auditInterval = Duration.seconds(options.auditInterval)
+        let drain = DrainWatch(membership: membership, devicePath: devicePath, store: objectStore,
+                               logger: Logger(label: "shoal.drain"))
         services = [
             .init(service: BackgroundLoop(name: "object-replicator") { await replicator.run(every: replicationInterval) }),
+            .init(service: BackgroundLoop(name: "drain-watch") { await drain.run(every: replicationInterval) }),
             .init(service: BackgroundLoop(name: "object-auditor") { await auditor.run(every: auditInterval) }),
             .init(service: BackgroundLoop(name: "object-expirer") { await expirer.run(every: .seconds(5)) }),
             .init(service: BackgroundLoop(name: "object-updater") { await objectUpdater.run(every: .seconds(5)) }),
@@ -76,5 +81,50 @@ struct BackgroundLoop: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown { await body() }
+    }
+}
+
+/// Lets a draining node go: once membership says this node's devices are draining and the
+/// device holds no objects, containers or accounts any more (the replicators pushed them
+/// to the new owners and removed them here), it removes itself from the cluster, which
+/// stops the node.
+struct DrainWatch: Sendable {
+    let membership: MembershipService
+    let devicePath: String
+    let store: any ObjectStore
+    let logger: Logger
+
+    func run(every interval: Duration) async {
+        while !Task.isCancelled {
+            if await membership.isDraining, await isEmpty() {
+                logger.notice("drained: every partition has moved; leaving the cluster")
+                _ = await membership.removeNode(membership.snapshot().localNode)
+                return
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    private func isEmpty() async -> Bool {
+        guard let partitions = try? await store.partitions(), partitions.isEmpty else { return false }
+        for folder in [StorageLayout.containerFolder, StorageLayout.accountFolder] {
+            let walker = FileManager.default.enumerator(atPath: devicePath + "/" + folder)
+            while let item = walker?.nextObject() as? String {
+                if item.hasSuffix(".db") { return false }
+            }
+        }
+        return true
+    }
+}
+
+extension ReplicationProgress {
+    /// This node's replication as `/cluster/replication` serves it.
+    func status(node: String) -> ReplicationStatus {
+        let current = snapshot
+        return ReplicationStatus(
+            node: node, partitions: current.partitions, partitionsDone: current.partitionsDone,
+            handoffPartitions: current.handoffPartitions, handoffsCleared: current.handoffsCleared,
+            pendingHandoffs: current.pendingHandoffs, bytesMoved: current.bytesMoved, passes: current.passes,
+            lastPassSeconds: current.lastPassSeconds, running: current.running, passElapsedSeconds: current.passElapsedSeconds)
     }
 }

@@ -85,6 +85,23 @@ struct DeviceSetTests {
         #expect(set.activeNodes.count == 3)
     }
 
+    @Test("a draining node leaves the ring but stays a member until it is removed")
+    func drainNode() throws {
+        var set = RingFixtures.deviceSet(RingFixtures.devices(count: 4, zones: 2))
+        let node = try #require(set.activeDevices.first?.node)
+        let admin = NodeID("admin")!
+        let drained = set.drainNode(node, by: admin)
+        #expect(drained.count == 1 && drained.allSatisfy { $0.state == .draining })
+        #expect(!set.activeDevices.contains { $0.node == node })
+        #expect(set.activeNodes.contains(node))
+        #expect(set.drainNode(node, by: admin).isEmpty)
+        // The state survives the wire and merges like any record.
+        #expect(try DeviceSet(wireBytes: set.wireBytes()) == set)
+        #expect(set.removeNode(node, by: admin).count == 1)
+        #expect(!set.activeNodes.contains(node))
+        #expect(set.drainNode(node, by: admin).isEmpty)
+    }
+
     @Test("the wire form round-trips and rejects corruption without trapping")
     func codec() throws {
         var (seed, random) = TestSeed.generator(default: 0xB17E)

@@ -129,6 +129,34 @@ struct MembershipServiceTests {
         }
     }
 
+    @Test("draining takes a node out of the ring everywhere while it stays a member")
+    func drain() async throws {
+        let network = InMemoryNetwork(seed: 14)
+        let first = await Self.start(1, network: network, seeds: [])
+        let second = await Self.start(2, network: network, seeds: [first.address])
+        let third = await Self.start(3, network: network, seeds: [first.address])
+        let nodes = [first, second, third]
+        defer { for node in nodes { node.task.cancel() } }
+        #expect(await Self.waitUntil(.seconds(20)) {
+            for node in nodes where await Self.view(node).devices != 3 { return false }
+            return true
+        })
+        let admin = InMemoryTransport.attach(to: network, at: ClusterAddress(host: "10.0.0.99", port: 7000))
+        let response = try await admin.request(
+            TransportRequest(channel: .control, head: ControlRequest.drainNode(NodeID("node3")!).wireBytes()),
+            to: first.address, timeout: .seconds(5))
+        #expect(try ControlResponse(wireBytes: response.head) == .draining(node: NodeID("node3")!, devices: 1))
+        #expect(await Self.waitUntil(.seconds(20)) {
+            for node in nodes {
+                let status = await node.service.clusterStatus()
+                guard status.ring.devices.map(\.node) == ["node1", "node2"],
+                      status.members.first(where: { $0.id == "node3" })?.status == "alive" else { return false }
+            }
+            return await third.service.isDraining
+        })
+        #expect(await !first.service.isDraining)
+    }
+
     @Test("the control channel tells a joining node the ring shape")
     func clusterInfo() async throws {
         let network = InMemoryNetwork(seed: 13)

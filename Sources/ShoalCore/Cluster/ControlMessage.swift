@@ -4,8 +4,10 @@
 public enum ControlRequest: Hashable, Sendable {
     /// "Which cluster is this?" — asked by a new node before it joins.
     case clusterInfo
-    /// Remove a node's devices from the ring and the node from membership.
+    /// Remove a node's devices from the ring and the node from membership at once.
     case removeNode(NodeID)
+    /// Take a node's devices out of the ring; the node leaves once its data has moved.
+    case drainNode(NodeID)
 }
 
 /// Answers to ``ControlRequest``.
@@ -15,6 +17,8 @@ public enum ControlResponse: Hashable, Sendable {
     case removed(node: NodeID, devices: Int)
     /// The request could not be carried out; `reason` is for humans.
     case refused(reason: String)
+    /// The node's `devices` are draining.
+    case draining(node: NodeID, devices: Int)
 }
 
 /// What a seed tells a joining node about the cluster.
@@ -40,6 +44,9 @@ extension ControlRequest: WireCodable {
         case .removeNode(let node):
             writer.write(UInt8(2))
             node.encode(into: &writer)
+        case .drainNode(let node):
+            writer.write(UInt8(3))
+            node.encode(into: &writer)
         }
     }
 
@@ -50,6 +57,7 @@ extension ControlRequest: WireCodable {
         switch tag {
         case 1: self = .clusterInfo
         case 2: self = .removeNode(try NodeID(from: &reader))
+        case 3: self = .drainNode(try NodeID(from: &reader))
         default: throw .unknownTag(field: "control request", value: UInt64(tag))
         }
     }
@@ -71,6 +79,10 @@ extension ControlResponse: WireCodable {
         case .refused(let reason):
             writer.write(UInt8(3))
             writer.writeString(reason)
+        case .draining(let node, let devices):
+            writer.write(UInt8(4))
+            node.encode(into: &writer)
+            writer.writeVarint(devices)
         }
     }
 
@@ -88,6 +100,9 @@ extension ControlResponse: WireCodable {
             self = .removed(node: node, devices: try reader.readCount(field: "devices", limit: 1 << 20))
         case 3:
             self = .refused(reason: try reader.readString(field: "reason", limit: 4096))
+        case 4:
+            let node = try NodeID(from: &reader)
+            self = .draining(node: node, devices: try reader.readCount(field: "devices", limit: 1 << 20))
         default:
             throw .unknownTag(field: "control response", value: UInt64(tag))
         }

@@ -34,12 +34,15 @@ public struct DeviceVersion: Hashable, Comparable, Sendable, Codable, CustomStri
 }
 
 /// One device as the cluster knows it: who serves it, where, in which zone, with what
-/// weight. A removed device stays as a tombstone (`state == .removed`) so that a stale
-/// copy cannot bring it back.
+/// weight. A draining device (`shoal remove`) takes no partitions but its node stays in the
+/// cluster until its data has moved to the new owners; a removed device stays as a
+/// tombstone (`state == .removed`) so that a stale copy cannot bring it back.
 public struct DeviceRecord: Hashable, Sendable, Codable {
     public enum State: UInt8, Hashable, Sendable, Codable {
         case active = 1
         case removed = 2
+        /// Leaving: out of the ring, its node still serving and pushing its data away.
+        case draining = 3
     }
 
     public let id: DeviceID
@@ -66,11 +69,14 @@ public struct DeviceRecord: Hashable, Sendable, Codable {
         self.version = version
     }
 
+    /// In the ring.
     public var isActive: Bool { state == .active }
+    /// Not removed yet: active or draining (its node is still a member).
+    public var isPresent: Bool { state != .removed }
 
-    /// The same device, tombstoned at `version`.
-    public func removed(at version: DeviceVersion) -> DeviceRecord {
-        DeviceRecord(id: id, node: node, zone: zone, address: address, weight: weight, state: .removed, version: version)
+    /// The same device in `state`, written at `version`.
+    public func with(state: State, at version: DeviceVersion) -> DeviceRecord {
+        DeviceRecord(id: id, node: node, zone: zone, address: address, weight: weight, state: state, version: version)
     }
 
     /// Last writer wins by version; two different records with one version (which correct

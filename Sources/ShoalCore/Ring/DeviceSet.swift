@@ -62,21 +62,41 @@ public struct DeviceSet: Hashable, Sendable {
     /// Tombstones a device; nil when it is unknown or already removed.
     @discardableResult
     public mutating func remove(_ id: DeviceID, by writer: NodeID) -> DeviceRecord? {
-        guard let current = records[id], current.isActive else { return nil }
-        let tombstone = current.removed(at: DeviceVersion(counter: version + 1, writer: writer))
-        apply(tombstone)
-        return tombstone
+        guard let current = records[id], current.isPresent else { return nil }
+        return write(current.with(state: .removed, at: DeviceVersion(counter: version + 1, writer: writer)))
     }
 
-    /// Tombstones every active device of `node`; returns the tombstones written.
+    /// Takes an active device out of the ring while its node stays to push its data to the
+    /// new owners; nil when it is unknown or not active.
+    @discardableResult
+    public mutating func drain(_ id: DeviceID, by writer: NodeID) -> DeviceRecord? {
+        guard let current = records[id], current.isActive else { return nil }
+        return write(current.with(state: .draining, at: DeviceVersion(counter: version + 1, writer: writer)))
+    }
+
+    /// Tombstones every device of `node` not yet removed; returns the tombstones written.
     @discardableResult
     public mutating func removeNode(_ node: NodeID, by writer: NodeID) -> [DeviceRecord] {
-        let ids = records.values.filter { $0.node == node && $0.isActive }.map(\.id).sorted()
-        return ids.compactMap { remove($0, by: writer) }
+        devices(of: node, where: \.isPresent).compactMap { remove($0, by: writer) }
     }
 
-    /// Nodes with at least one active device: the cluster's members by explicit join.
-    public var activeNodes: Set<NodeID> { Set(records.values.lazy.filter(\.isActive).map(\.node)) }
+    /// Drains every active device of `node`; returns the records written.
+    @discardableResult
+    public mutating func drainNode(_ node: NodeID, by writer: NodeID) -> [DeviceRecord] {
+        devices(of: node, where: \.isActive).compactMap { drain($0, by: writer) }
+    }
+
+    /// Nodes with a device not yet removed: the cluster's members by explicit join.
+    public var activeNodes: Set<NodeID> { Set(records.values.lazy.filter(\.isPresent).map(\.node)) }
+
+    private func devices(of node: NodeID, where condition: (DeviceRecord) -> Bool) -> [DeviceID] {
+        records.values.filter { $0.node == node && condition($0) }.map(\.id).sorted()
+    }
+
+    private mutating func write(_ record: DeviceRecord) -> DeviceRecord {
+        apply(record)
+        return record
+    }
 
     /// SHA-256 of the canonical encoding: equal digests mean equal sets.
     public var digest: [UInt8] { Array(SHA256.hash(data: wireBytes())) }

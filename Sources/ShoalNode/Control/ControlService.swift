@@ -26,6 +26,10 @@ public struct ControlService: TransportHandler {
                 let devices = await membership.removeNode(node)
                 logger.notice("node removed by request", metadata: ["node": "\(node)", "devices": "\(devices)"])
                 answer = devices > 0 ? .removed(node: node, devices: devices) : .refused(reason: "\(node) has no active devices")
+            case .drainNode(let node):
+                let devices = await membership.drainNode(node)
+                logger.notice("node draining by request", metadata: ["node": "\(node)", "devices": "\(devices)"])
+                answer = devices > 0 ? .draining(node: node, devices: devices) : .refused(reason: "\(node) has no active devices")
             }
         } catch {
             return TransportResponse(status: .badRequest, head: ControlResponse.refused(reason: "\(error)").wireBytes())

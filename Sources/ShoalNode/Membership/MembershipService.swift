@@ -67,7 +67,9 @@ public actor MembershipService: Service, TransportHandler, ClusterStatusProvider
         ring = Ring(deviceSet: deviceSet, parameters: configuration.ring)
         ringCounts = ring.assignmentCounts()
         pendingDevices = configuration.devices.filter { spec in
-            guard let current = deviceSet.records[spec.id], current.isActive else { return true }
+            guard let current = deviceSet.records[spec.id], current.isPresent else { return true }
+            // A draining device stays out of the ring across restarts.
+            if current.state == .draining { return false }
             return current.node != spec.node || current.zone != spec.zone || current.address != spec.address || current.weight != spec.weight
         }
     }
@@ -191,10 +193,24 @@ public actor MembershipService: Service, TransportHandler, ClusterStatusProvider
 
     /// Removes `node` from the ring and membership; returns how many devices it had.
     public func removeNode(_ node: NodeID) async -> Int {
-        let devices = instance.deviceSet.records.values.filter { $0.node == node && $0.isActive }.count
+        let devices = instance.deviceSet.records.values.filter { $0.node == node && $0.isPresent }.count
         guard devices > 0 else { return 0 }
         await perform(instance.removeNode(node, now: now))
         return devices
+    }
+
+    /// Takes `node`'s devices out of the ring; the node leaves once its data has moved
+    /// (``isDrained``). Returns how many devices started draining.
+    public func drainNode(_ node: NodeID) async -> Int {
+        let records = instance.drainNode(node)
+        await perform(records)
+        return records.isEmpty ? 0 : instance.deviceSet.records.values.filter { $0.node == node && $0.state == .draining }.count
+    }
+
+    /// Whether this node's devices are all draining (it should leave once empty).
+    public var isDraining: Bool {
+        let mine = instance.deviceSet.records.values.filter { $0.node == configuration.node && $0.isPresent }
+        return !mine.isEmpty && mine.allSatisfy { $0.state == .draining }
     }
 
     /// Members as this node sees them.
@@ -225,6 +241,7 @@ public actor MembershipService: Service, TransportHandler, ClusterStatusProvider
         return ClusterStatus(
             node: configuration.node.rawValue, secretFingerprint: configuration.secretFingerprint, members: members,
             ring: .init(version: ring.version, checksum: ring.checksum, partPower: ring.parameters.partPower,
-                        replicas: ring.parameters.replicas, devices: devices))
+                        replicas: ring.parameters.replicas, devices: devices),
+            draining: Set(instance.deviceSet.records.values.filter { $0.state == .draining }.map(\.node.rawValue)).sorted())
     }
 }

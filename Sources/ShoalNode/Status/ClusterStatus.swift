@@ -78,16 +78,23 @@ public struct ClusterStatus: Codable, Sendable, Equatable {
     public var secretFingerprint: String
     public var members: [Member]
     public var ring: RingSummary
+    /// Nodes whose devices are draining (out of the ring, data still moving away).
+    public var draining: [String]
+    /// Each member's replication, when gathered (`shoal status` asks every node).
+    public var replication: [ReplicationStatus]?
 
-    public init(node: String, secretFingerprint: String, members: [Member], ring: RingSummary) {
+    public init(node: String, secretFingerprint: String, members: [Member], ring: RingSummary, draining: [String] = [],
+                replication: [ReplicationStatus]? = nil) {
         self.node = node
         self.secretFingerprint = secretFingerprint
         self.members = members
         self.ring = ring
+        self.draining = draining
+        self.replication = replication
     }
 
     enum CodingKeys: String, CodingKey {
-        case node, members, ring
+        case node, members, ring, draining, replication
         case secretFingerprint = "secret_fingerprint"
     }
 }

@@ -18,7 +18,37 @@ public enum StatusTable {
                 [$0.id, $0.node, $0.zone, format($0.weight), String($0.partitions), format($0.balancePercent) + "%"]
             }
         )
+        if !status.draining.isEmpty { out += "Draining (leave once their data has moved): \(status.draining.joined(separator: ", "))\n" }
+        if let replication = status.replication, !replication.isEmpty {
+            let waiting = replication.reduce(0) { $0 + $1.movesWaiting }
+            out += "\nReplication: \(waiting == 0 ? "no partition moves waiting" : "\(waiting) partition move(s) waiting")\n"
+            out += table(
+                header: ["NODE", "PASS", "MOVES WAITING", "MOVED", "LAST PASS", "ESTIMATE"],
+                rows: replication.sorted { $0.node < $1.node }.map { node in
+                    let done = node.running ? node.partitionsDone : node.partitions
+                    return [node.node, bar(done: done, of: node.partitions) + " \(done)/\(node.partitions)",
+                            String(node.movesWaiting), bytes(node.bytesMoved), format(node.lastPassSeconds) + " s",
+                            node.estimateSeconds.map { "~" + format($0.rounded()) + " s" } ?? (node.running ? "…" : "idle")]
+                })
+        }
         return out
+    }
+
+    /// A 20-cell progress bar.
+    static func bar(done: Int, of total: Int) -> String {
+        let filled = total > 0 ? min(20, done * 20 / total) : 20
+        return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: 20 - filled) + "]"
+    }
+
+    static func bytes(_ count: Int) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(count)
+        var unit = 0
+        while value >= 1024, unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return format((value * 10).rounded() / 10) + " " + units[unit]
     }
 
     /// Left-aligned columns two spaces apart.

@@ -5,7 +5,7 @@ import Synchronization
 /// a progress bar and an estimate) and `/metrics`: the pass in progress (partitions done of
 /// those held, handoff partitions still to move, bytes moved) and the last finished pass.
 public final class ReplicationProgress: Sendable {
-    public struct Snapshot: Hashable, Sendable, Codable {
+    public struct Snapshot: Hashable, Sendable {
         /// Partitions held at the start of the pass in progress, and done so far.
         public var partitions = 0
         public var partitionsDone = 0
@@ -20,17 +20,25 @@ public final class ReplicationProgress: Sendable {
         public var lastPassSeconds = 0.0
         public var passes = 0
         public var running = false
+        /// Seconds the pass in progress has run.
+        public var passElapsedSeconds = 0.0
 
         public init() {}
     }
 
     private let state = Mutex(Snapshot())
+    private let passStarted = Mutex(ContinuousClock.now)
 
     public init() {}
 
-    public var snapshot: Snapshot { state.withLock { $0 } }
+    public var snapshot: Snapshot {
+        var current = state.withLock { $0 }
+        if current.running { current.passElapsedSeconds = (ContinuousClock.now - passStarted.withLock { $0 }).seconds }
+        return current
+    }
 
     func begin(partitions: Int, handoffs: Int) {
+        passStarted.withLock { $0 = .now }
         state.withLock {
             $0.partitions = partitions
             $0.partitionsDone = 0
