@@ -95,11 +95,13 @@ struct DrainWatch: Sendable {
     let logger: Logger
 
     func run(every interval: Duration) async {
+        var left = false
         while !Task.isCancelled {
-            if await membership.isDraining, await isEmpty() {
+            // After leaving, membership stops the node; this loop just waits for the shutdown.
+            if !left, await membership.isDraining, await isEmpty() {
                 logger.notice("drained: every partition has moved; leaving the cluster")
                 _ = await membership.removeNode(membership.snapshot().localNode)
-                return
+                left = true
             }
             try? await Task.sleep(for: interval)
         }

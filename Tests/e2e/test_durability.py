@@ -1,0 +1,296 @@
+"""Durability with real processes: nodes killed -9 under load, bytes rotting on disk, nodes
+joining and draining away. Every acknowledged write must survive and end up with exactly
+three replicas. Each test prints its figures (acked, lost, repair and move times)."""
+import hashlib
+import os
+import random
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from swiftclient import client as swift_client
+from swiftclient.exceptions import ClientException
+
+from conftest import ROOT, RUN, Cluster, get_json, wait_until
+from test_object_storage import openrc
+
+# Fast background work so repairs are observable within the tests' bounds.
+FAST = {"SHOAL_REPLICATION_INTERVAL": "1", "SHOAL_AUDIT_INTERVAL": "1", "SHOAL_PART_POWER": "8"}
+
+
+def connect(url):
+    rc = openrc()
+    return swift_client.Connection(authurl=f"{url}/auth/v1.0", user=rc["ST_USER"], key=rc["ST_KEY"], retries=0, timeout=10)
+
+
+def data_files(node):
+    """{object hash: .data file} on node N's device."""
+    found = {}
+    for path in (RUN / f"node{node}" / "devices").glob("d*/objects/*/*/*/*.data"):
+        found[path.parent.name] = path
+    return found
+
+
+def replica_counts(nodes):
+    counts = {}
+    for node in nodes:
+        for name in data_files(node):
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def alive(cluster, nodes):
+    for n in nodes:
+        members = cluster.status(n)["members"]
+        if sorted(m["id"] for m in members if m["status"] == "alive") != sorted(f"node{m}" for m in nodes):
+            return False
+    return True
+
+
+def check_everything_reads_back(acked, nodes, container):
+    """Every acknowledged object, through every node, with the right MD5."""
+    lost = []
+    for n in nodes:
+        conn = connect(f"http://127.0.0.1:{8079 + n}")
+        for name, digest in acked.items():
+            try:
+                _, body = conn.get_object(container, name)
+                if hashlib.md5(body).hexdigest() != digest:
+                    lost.append((n, name, "bad md5"))
+            except ClientException as error:
+                lost.append((n, name, error.http_status))
+    return lost
+
+
+@pytest.fixture(scope="module")
+def durable():
+    saved = {key: os.environ.get(key) for key in FAST}
+    os.environ.update(FAST)
+    subprocess.run([str(ROOT / "cluster" / "down"), "--clean"], check=True, cwd=ROOT)
+    subprocess.run([str(ROOT / "cluster" / "up"), "3"], check=True, cwd=ROOT)
+    cluster = Cluster(3)
+    try:
+        wait_until("three devices everywhere",
+                   lambda: all(len(cluster.status(n)["ring"]["devices"]) == 3 for n in (1, 2, 3)), 60)
+        for url in cluster.urls:
+            wait_until(f"{url} authenticates", lambda: connect(url).get_auth(), 30)
+        yield cluster
+    finally:
+        subprocess.run([str(ROOT / "cluster" / "down")], check=False, cwd=ROOT)
+        for log in sorted(RUN.glob("node*.log")):
+            tail = log.read_text(errors="replace").splitlines()[-15:]
+            print(f"--- {log.name} (last lines) ---")
+            print("\n".join(tail))
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def restart(cluster, n):
+    cluster.start_node(n)
+
+
+def test_kill_nine_under_load_loses_no_acknowledged_write(durable):
+    container = "load"
+    connect(durable.urls[0]).put_container(container)
+    acked, failed = {}, [0]
+    lock = threading.Lock()
+    stop = threading.Event()
+    down = set()
+
+    def writer(worker):
+        rng = random.Random(worker)
+        conns = {}
+        sequence = 0
+        while not stop.is_set():
+            with lock:
+                candidates = [n for n in (1, 2, 3) if n not in down]
+            n = rng.choice(candidates)
+            name = f"w{worker}-{sequence}"
+            sequence += 1
+            body = rng.randbytes(4096)
+            try:
+                conn = conns.get(n) or conns.setdefault(n, connect(f"http://127.0.0.1:{8079 + n}"))
+                etag = conn.put_object(container, name, body)
+                digest = hashlib.md5(body).hexdigest()
+                assert etag == digest
+                with lock:
+                    acked[name] = digest
+            except Exception:
+                conns.pop(n, None)
+                with lock:
+                    failed[0] += 1
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(16)]
+    for thread in threads:
+        thread.start()
+    started = time.monotonic()
+    try:
+        for victim in (2, 3):
+            time.sleep(3)
+            with lock:
+                down.add(victim)
+            os.kill(durable.pid(victim), signal.SIGKILL)
+            time.sleep(3)
+            restart(durable, victim)
+            with lock:
+                down.discard(victim)
+        time.sleep(max(0.0, 20 - (time.monotonic() - started)))
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    load_end = time.monotonic()
+    wait_until("all three alive everywhere", lambda: alive(durable, [1, 2, 3]), 60)
+
+    lost = check_everything_reads_back(acked, [1, 2, 3], container)
+    assert lost == [], f"{len(lost)} acknowledged objects lost or damaged: {lost[:10]}"
+
+    # After replication every stored object has exactly one replica on each of the three devices.
+    def fully_replicated():
+        counts = replica_counts([1, 2, 3])
+        return len(counts) >= len(acked) and all(count == 3 for count in counts.values())
+    wait_until("every object on all three devices", fully_replicated, 120)
+    repaired = time.monotonic() - load_end
+    listed = {entry["name"] for entry in connect(durable.urls[0]).get_container(container, full_listing=True)[1]}
+    wait_until("the listing shows every acknowledged object",
+               lambda: set(acked) <= {e["name"] for e in connect(durable.urls[0]).get_container(container, full_listing=True)[1]},
+               60)
+    print(f"\nkill -9 under load: {len(acked)} acked writes, {failed[0]} failed (not acked), lost 0, "
+          f"fully replicated {repaired:.1f} s after the load ended ({len(listed)} listed at first look)")
+
+
+def test_a_rotten_replica_is_never_served_and_is_restored(durable):
+    conn = connect(durable.urls[0])
+    conn.put_container("rot")
+    bodies = {name: os.urandom(4096) for name in ("read-me", "audit-me")}
+    before = {n: set(data_files(n)) for n in (2, 3)}
+    for name, body in bodies.items():
+        conn.put_object("rot", name, body)
+    wait_until("the new replicas on disk", lambda: all(len(set(data_files(n)) - before[n]) >= 2 for n in (2, 3)), 30)
+
+    def damage(node, body):
+        for name in set(data_files(node)) - before[node]:
+            path = data_files(node)[name]
+            content = path.read_bytes()
+            if content.endswith(body):
+                flipped = bytearray(content)
+                flipped[-100] ^= 0x01
+                path.write_bytes(bytes(flipped))
+                return name, path
+        pytest.fail(f"no replica of the body on node{node}")
+
+    read_hash, read_path = damage(2, bodies["read-me"])
+    audit_hash, audit_path = damage(3, bodies["audit-me"])
+    started = time.monotonic()
+    # Through node 2 (which reads its own replica first): never the damaged bytes.
+    node2 = connect(durable.urls[1])
+    for _ in range(5):
+        assert node2.get_object("rot", "read-me")[1] == bodies["read-me"]
+
+    def restored(node, object_hash, body):
+        path = data_files(node).get(object_hash)
+        return path is not None and path.read_bytes().endswith(body)
+    quarantine = RUN / "node3" / "devices" / "d0" / "quarantined" / "objects"
+    wait_until("the auditor quarantines the rotten replica on node3",
+               lambda: (quarantine / audit_hash).is_dir(), 60)
+    wait_until("node2's replica restored", lambda: restored(2, read_hash, bodies["read-me"]), 60)
+    wait_until("node3's replica restored", lambda: restored(3, audit_hash, bodies["audit-me"]), 60)
+    repaired = time.monotonic() - started
+    for n in (1, 2, 3):
+        for name, body in bodies.items():
+            assert connect(durable.urls[n - 1]).get_object("rot", name)[1] == body
+    print(f"\nbit rot: 2 damaged replicas quarantined (one by a GET, one by the auditor), "
+          f"both restored {repaired:.1f} s after the damage, 0 corrupt reads")
+
+
+def ring_counts(cluster, n):
+    return {d["id"]: d["partitions"] for d in cluster.status(n)["ring"]["devices"]}
+
+
+def test_nodes_join_and_drain_away_with_nothing_lost(durable):
+    conn = connect(durable.urls[0])
+    conn.put_container("move")
+    acked = {}
+    for index in range(300):
+        body = os.urandom(4096)
+        conn.put_object("move", f"m{index}", body)
+        acked[f"m{index}"] = hashlib.md5(body).hexdigest()
+    wait_until("every object on all three devices",
+               lambda: sum(1 for c in replica_counts([1, 2, 3]).values() if c == 3) >= len(acked), 60)
+    before = ring_counts(durable, 1)
+
+    failures, reads = [], [0]
+    stop = threading.Event()
+
+    def reader():
+        rng = random.Random(5)
+        names = list(acked)
+        while not stop.is_set():
+            name = rng.choice(names)
+            try:
+                _, body = connect(durable.urls[0]).get_object("move", name)
+                if hashlib.md5(body).hexdigest() != acked[name]:
+                    failures.append((name, "bad md5"))
+            except Exception as error:
+                failures.append((name, str(error)[:80]))
+            reads[0] += 1
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    started = time.monotonic()
+    try:
+        for n in (4, 5):
+            restart(durable, n)
+        big = Cluster(5)
+        wait_until("five devices in every node's ring",
+                   lambda: all(len(big.status(n)["ring"]["devices"]) == 5 for n in range(1, 6)), 60)
+        after = ring_counts(big, 1)
+
+        def settled():
+            counts = replica_counts(range(1, 6))
+            if len(counts) < len(acked) or any(c != 3 for c in counts.values()):
+                return False
+            return all(get_json(f"http://127.0.0.1:{8079 + n}/cluster/replication")["pending_handoffs"] == 0
+                       for n in range(1, 6))
+        wait_until("partitions moved to the new nodes, three replicas each", settled, 180)
+        moved_seconds = time.monotonic() - started
+    finally:
+        stop.set()
+        thread.join()
+    assert failures == [], f"{len(failures)} of {reads[0]} reads failed during the move: {failures[:5]}"
+    new_devices = [d for d in after if d not in before]
+    minimum = sum(after[d] for d in new_devices)
+    moved = sum(max(0, after[d] - before.get(d, 0)) for d in after)
+    assert moved <= 1.05 * minimum, f"moved {moved} partition-replicas, minimum {minimum}"
+    assert all(data_files(n) for n in (4, 5)), "the new nodes received no data"
+
+    # Drain node 5 away: its data moves, then it leaves and stops by itself.
+    node5 = big.pid(5)
+    drain_started = time.monotonic()
+    subprocess.run([str(ROOT / ".build" / os.environ.get("SHOAL_CONFIGURATION", "debug") / "shoal"), "remove", "node5",
+                    "--cluster", "127.0.0.1:7000", "--secret-file", str(RUN / "node1" / "cluster.secret")],
+                   check=True, cwd=ROOT, timeout=30)
+
+    def node5_gone():
+        try:
+            os.kill(node5, 0)
+            return False
+        except ProcessLookupError:
+            return True
+    wait_until("node5 drained and stopped", node5_gone, 180)
+    drained_seconds = time.monotonic() - drain_started
+    (RUN / "node5.pid").unlink(missing_ok=True)
+    assert not data_files(5), "node5 left with data on it"
+    wait_until("every object has three replicas on nodes 1-4",
+               lambda: (lambda c: len(c) >= len(acked) and all(v == 3 for v in c.values()))(replica_counts(range(1, 5))), 120)
+    lost = check_everything_reads_back(acked, [1, 4], "move")
+    assert lost == [], f"lost after the drain: {lost[:5]}"
+    print(f"\njoin 4th+5th: {len(acked)} objects, {reads[0]} reads during the move, 0 failed; moved {moved} "
+          f"partition-replicas (minimum {minimum}, ratio {moved / max(1, minimum):.3f}); settled in {moved_seconds:.1f} s. "
+          f"drain of node5: stopped after {drained_seconds:.1f} s, 0 lost")
