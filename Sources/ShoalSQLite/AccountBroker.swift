@@ -9,7 +9,7 @@ import ShoalCore
 /// account PUT/POST/DELETE), by the container updater and by replication. Like
 /// ``ContainerBroker`` it is an actor on a ``SQLiteExecutor``, does no I/O when made, and
 /// opens its file on first use.
-public actor AccountBroker {
+public actor AccountBroker: ReplicatedDatabase {
     public nonisolated let path: String
     private nonisolated let executor: SQLiteExecutor
     private var file: DatabaseHandle
@@ -63,22 +63,35 @@ public actor AccountBroker {
             objectCount: objectCount, bytesUsed: bytesUsed)])
     }
 
-    /// Many container records in one transaction: updaters and replication.
-    public func merge(items: [ContainerRecord]) throws {
+    /// Many container records in one transaction: updaters and replication. A record that
+    /// leaves the stored row as it is writes nothing (the row keeps its ROWID, so
+    /// replication does not send it back and forth). Returns how many rows were written.
+    @discardableResult
+    public func merge(items: [ContainerRecord]) throws -> Int {
         let db = try open()
-        try db.transaction {
+        return try db.transaction {
+            var applied = 0
             for item in items {
                 let name = Array(item.name.utf8)
                 var record = item
-                let stored = try db.withStatement(
-                    "SELECT put_timestamp, delete_timestamp FROM container WHERE deleted IN (0, 1) AND name = ?"
-                ) { statement -> (String, String)? in
+                let stored = try db.withStatement("""
+                    SELECT put_timestamp, delete_timestamp, object_count, bytes_used FROM container
+                    WHERE deleted IN (0, 1) AND name = ?
+                    """) { statement -> ContainerRecord? in
                     try statement.bind(1, bytes: name)
-                    return try statement.step() ? (statement.string(0), statement.string(1)) : nil
+                    guard try statement.step() else { return nil }
+                    return ContainerRecord(
+                        name: item.name, putTimestamp: try timestamp(statement.string(0)),
+                        deleteTimestamp: try timestamp(statement.string(1)), objectCount: statement.int64(2),
+                        bytesUsed: statement.int64(3))
                 }
-                if let (put, delete) = stored {
-                    record.putTimestamp = max(record.putTimestamp, try timestamp(put))
-                    record.deleteTimestamp = max(record.deleteTimestamp, try timestamp(delete))
+                if let stored {
+                    record.putTimestamp = max(record.putTimestamp, stored.putTimestamp)
+                    record.deleteTimestamp = max(record.deleteTimestamp, stored.deleteTimestamp)
+                    let merged = ContainerRecord(
+                        name: item.name, putTimestamp: record.putTimestamp, deleteTimestamp: record.deleteTimestamp,
+                        objectCount: record.objectCount, bytesUsed: record.bytesUsed)
+                    if merged == stored { continue }
                     try db.withStatement("DELETE FROM container WHERE deleted IN (0, 1) AND name = ?") { statement in
                         try statement.bind(1, bytes: name)
                         try statement.step()
@@ -97,7 +110,9 @@ public actor AccountBroker {
                     try statement.bind(6, record.deleted ? 1 : 0)
                     try statement.step()
                 }
+                applied += 1
             }
+            return applied
         }
     }
 
@@ -190,6 +205,19 @@ public actor AccountBroker {
             }
         }
     }
+
+    // MARK: Replication
+
+    /// ``ReplicatedDatabase/create(replicaOf:)``: the account `info` names.
+    public func create(replicaOf info: ReplicationInfo) throws {
+        try create(account: info.account, putTimestamp: info.createdAt)
+    }
+
+    public func withReplicationTables<T>(_ body: (SQLiteDatabase, ReplicationTables) throws -> T) throws -> T {
+        try body(open(), .account)
+    }
+
+    // MARK: Internals
 
     private func open() throws -> SQLiteDatabase { try file.open() }
 

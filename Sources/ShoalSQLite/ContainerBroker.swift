@@ -12,7 +12,7 @@ import ShoalCore
 /// Swift's cooperative pool. Making one does no I/O; ``create(account:container:putTimestamp:)``
 /// makes the file and every other call opens it on first use
 /// (``BrokerError/notFound(path:)`` when it does not exist).
-public actor ContainerBroker {
+public actor ContainerBroker: ReplicatedDatabase {
     public nonisolated let path: String
     private nonisolated let executor: SQLiteExecutor
     private var file: DatabaseHandle
@@ -249,6 +249,20 @@ public actor ContainerBroker {
                 try statement.step() && statement.int64(0) <= 0
             }
         }
+    }
+
+    // MARK: Replication
+
+    /// ``ReplicatedDatabase/create(replicaOf:)``: the container `info` names.
+    public func create(replicaOf info: ReplicationInfo) throws {
+        guard let container = info.container else {
+            throw BrokerError.corrupt(path: path, reason: "account replication info for a container database")
+        }
+        try create(account: info.account, container: container, putTimestamp: info.createdAt)
+    }
+
+    public func withReplicationTables<T>(_ body: (SQLiteDatabase, ReplicationTables) throws -> T) throws -> T {
+        try body(open(), .container)
     }
 
     // MARK: Internals

@@ -3,7 +3,7 @@ import ShoalCore
 /// One row of an account database: a container with the timestamps and usage its
 /// container servers last reported. Passed to ``AccountBroker/merge(items:)`` and handed
 /// back by ``AccountBroker/items(afterRow:limit:)``.
-public struct ContainerRecord: Hashable, Sendable {
+public struct ContainerRecord: Hashable, Sendable, Codable {
     public var name: String
     public var putTimestamp: SwiftTimestamp
     public var deleteTimestamp: SwiftTimestamp

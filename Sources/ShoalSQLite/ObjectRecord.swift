@@ -3,7 +3,7 @@ import ShoalCore
 /// One row of a container database: an object version or its tombstone. What updaters
 /// and replication pass to ``ContainerBroker/merge(items:)`` and what
 /// ``ContainerBroker/items(afterRow:limit:)`` hands back for replication.
-public struct ObjectRecord: Hashable, Sendable {
+public struct ObjectRecord: Hashable, Sendable, Codable {
     public var name: String
     /// The write's `X-Timestamp`; the larger one wins.
     public var timestamp: SwiftTimestamp

@@ -11,7 +11,8 @@ import ShoalZeroMQ
 
 /// The object-storage roles of one node, built on its data folder: the object, container
 /// and account servers on their transport channels, the proxy with the Swift middleware
-/// pipeline for the REST port, and the updaters and the expirer as background services.
+/// pipeline for the REST port, and the updaters, the expirer, the replicators and the auditor
+/// as background services.
 struct StorageRoles {
     let pipeline: SwiftPipeline
     let services: [ServiceGroupConfiguration.ServiceConfiguration]
@@ -63,6 +64,8 @@ struct StorageRoles {
         let auditInterval = Duration.seconds(options.auditInterval)
         let drain = DrainWatch(membership: membership, devicePath: devicePath, store: objectStore,
                                logger: Logger(label: "shoal.drain"))
+        let containerReplicator = DatabaseReplicator(server: containerServer)
+        let accountReplicator = DatabaseReplicator(server: accountServer, client: client, cluster: cluster)
         services = [
             .init(service: BackgroundLoop(name: "object-replicator") { await replicator.run(every: replicationInterval) }),
             .init(service: BackgroundLoop(name: "drain-watch") { await drain.run(every: replicationInterval) }),
@@ -70,6 +73,8 @@ struct StorageRoles {
             .init(service: BackgroundLoop(name: "object-expirer") { await expirer.run(every: .seconds(5)) }),
             .init(service: BackgroundLoop(name: "object-updater") { await objectUpdater.run(every: .seconds(5)) }),
             .init(service: BackgroundLoop(name: "container-updater") { await containerUpdater.run(every: .seconds(5)) }),
+            .init(service: BackgroundLoop(name: "container-replicator") { await containerReplicator.run(every: replicationInterval) }),
+            .init(service: BackgroundLoop(name: "account-replicator") { await accountReplicator.run(every: replicationInterval) }),
         ]
     }
 }

@@ -6,9 +6,7 @@ import Testing
 @Suite("Container broker")
 struct ContainerBrokerTests {
     private func makeBroker(_ folder: TemporaryFolder, _ executor: SQLiteExecutor) async throws -> ContainerBroker {
-        let broker = ContainerBroker(path: folder.file("c/containers/1/abc/abc.db"), executor: executor)
-        try await broker.create(account: "AUTH_test", container: "photos", putTimestamp: ts(0))
-        return broker
+        try await makeContainerBroker(folder, executor)
     }
 
     @Test("an older put after a newer delete is ignored; a newer put revives")

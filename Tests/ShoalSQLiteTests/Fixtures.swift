@@ -49,3 +49,13 @@ extension ContainerBroker {
         }
     }
 }
+
+/// The database of container `AUTH_test/photos` at `name` in `folder`, created at `created`.
+func makeContainerBroker(
+    _ folder: TemporaryFolder, _ executor: SQLiteExecutor, at name: String = "c/containers/1/abc/abc.db",
+    created: SwiftTimestamp = ts(0)
+) async throws -> ContainerBroker {
+    let broker = ContainerBroker(path: folder.file(name), executor: executor)
+    try await broker.create(account: "AUTH_test", container: "photos", putTimestamp: created)
+    return broker
+}

@@ -25,6 +25,8 @@ final class StorageCluster: Sendable {
         let accountServer: AccountServer
         let objectUpdater: ObjectUpdater
         let containerUpdater: ContainerUpdater
+        let containerReplicator: DatabaseReplicator<ContainerBroker>
+        let accountReplicator: DatabaseReplicator<AccountBroker>
     }
 
     let network = InMemoryNetwork(seed: 7)
@@ -72,7 +74,9 @@ final class StorageCluster: Sendable {
                 device: record.id, address: record.address, transport: transport, objects: objects, pendings: pendings,
                 objectServer: objectServer, containerServer: containerServer, accountServer: accountServer,
                 objectUpdater: ObjectUpdater(queues: [record.id: pendings], hasher: hasher, client: client, cluster: cluster, logger: logger),
-                containerUpdater: ContainerUpdater(server: containerServer)))
+                containerUpdater: ContainerUpdater(server: containerServer),
+                containerReplicator: DatabaseReplicator(server: containerServer),
+                accountReplicator: DatabaseReplicator(server: accountServer, client: client, cluster: cluster)))
         }
         self.nodes = nodes
         client = BackendClient(

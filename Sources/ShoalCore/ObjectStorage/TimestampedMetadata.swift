@@ -4,9 +4,9 @@
 /// its timestamp, so an older value arriving later cannot bring the key back.
 ///
 /// Kept by the container and account brokers; the REST layer shows ``visible``.
-public struct TimestampedMetadata: Hashable, Sendable {
+public struct TimestampedMetadata: Hashable, Sendable, Codable {
     /// A value and the timestamp of the request that set it.
-    public struct Item: Hashable, Sendable {
+    public struct Item: Hashable, Sendable, Codable {
         public var value: String
         public var timestamp: SwiftTimestamp
 

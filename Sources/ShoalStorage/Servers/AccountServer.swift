@@ -7,7 +7,8 @@ import ShoalSwiftAPI
 /// OpenStack Swift's account server (`swift/account/server.py`) for this node's devices:
 /// one ``AccountBroker`` (SQLite) per account replica. Accounts are PUT, POST, HEAD,
 /// listed (GET) and DELETEd by the proxy; container servers and the ``ContainerUpdater``
-/// PUT container rows, which need the account to exist (404 otherwise).
+/// PUT container rows, which need the account to exist (404 otherwise); other replicas'
+/// ``DatabaseReplicator``s send `REPLICATE` (``ReplicationBody``).
 public struct AccountServer: BackendServer {
     let devicePaths: [DeviceID: String]
     let layout: StorageLayout
@@ -26,12 +27,14 @@ public struct AccountServer: BackendServer {
     }
 
     public func handle(_ head: BackendRequestHead, body: ChunkStream?) async -> StorageResponse {
-        await drain(body)
+        let replication = head.method == ReplicationBody.method ? await ReplicationBody(collecting: body) : nil
+        if replication == nil { await drain(body) }
         guard let devicePath = devicePaths[head.device] else { return .insufficientStorage }
         guard head.object == nil else { return StorageResponse(.badRequest("Invalid path: \(head.path)")) }
         let broker = await brokers.broker(at: layout.accountDatabase(
             devicePath: devicePath, partition: head.partition, account: head.account))
         do {
+            if let replication { return try await replication.respond(broker: broker) }
             if let container = head.container {
                 guard head.method == "PUT" else { return StorageResponse(.methodNotAllowed, headers: ["Allow": "PUT"]) }
                 return try await putContainer(head, name: container, broker: broker)

@@ -9,6 +9,7 @@ import ShoalSwiftAPI
 /// POST, HEAD, listed (GET) and DELETEd by the proxy; object servers PUT and DELETE object
 /// rows. A container PUT or DELETE tells the account replicas the proxy names
 /// (`X-Account-Device`, `X-Account-Partition`); the ``ContainerUpdater`` repairs misses.
+/// Other replicas' ``DatabaseReplicator``s send `REPLICATE` (``ReplicationBody``).
 public struct ContainerServer: BackendServer {
     /// Container headers stored as metadata besides `X-Container-Meta-*` and sysmeta
     /// (Swift's `save_headers`, plus the versioning locations its middlewares keep).
@@ -37,12 +38,14 @@ public struct ContainerServer: BackendServer {
     }
 
     public func handle(_ head: BackendRequestHead, body: ChunkStream?) async -> StorageResponse {
-        await drain(body)
+        let replication = head.method == ReplicationBody.method ? await ReplicationBody(collecting: body) : nil
+        if replication == nil { await drain(body) }
         guard let devicePath = devicePaths[head.device] else { return .insufficientStorage }
         guard let container = head.container else { return StorageResponse(.badRequest("Invalid path: \(head.path)")) }
         let broker = await brokers.broker(at: layout.containerDatabase(
             devicePath: devicePath, partition: head.partition, account: head.account, container: container))
         do {
+            if let replication { return try await replication.respond(broker: broker) }
             if let object = head.object {
                 switch head.method {
                 case "PUT": return try await putObject(head, name: object, broker: broker)

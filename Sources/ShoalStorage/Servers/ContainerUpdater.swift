@@ -1,4 +1,3 @@
-import Foundation
 import Logging
 import ShoalCore
 import ShoalPorts
@@ -48,7 +47,7 @@ public final class ContainerUpdater: Sendable {
     public func runOnce() async -> Pass {
         var pass = Pass()
         for (_, devicePath) in server.devicePaths.sorted(by: { $0.key < $1.key }) {
-            for path in Self.databases(under: devicePath + "/" + StorageLayout.containerFolder) {
+            for path in StorageLayout.databases(under: devicePath + "/" + StorageLayout.containerFolder) {
                 await report(path, pass: &pass)
             }
         }
@@ -90,15 +89,5 @@ public final class ContainerUpdater: Sendable {
         } else {
             pass.failed += 1
         }
-    }
-
-    /// Every `.db` file under `folder`, in a stable order.
-    static func databases(under folder: String) -> [String] {
-        guard let walker = FileManager.default.enumerator(atPath: folder) else { return [] }
-        var paths: [String] = []
-        while let relative = walker.nextObject() as? String {
-            if relative.hasSuffix(".db") { paths.append(folder + "/" + relative) }
-        }
-        return paths.sorted()
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import ShoalCore
 
 /// Where the container and account roles keep their databases on a device, as OpenStack
@@ -38,5 +39,16 @@ public struct StorageLayout: Sendable {
 
     static func databasePath(devicePath: String, folder: String, partition: Int, hash: String) -> String {
         "\(devicePath)/\(folder)/\(partition)/\(hash.suffix(3))/\(hash)/\(hash).db"
+    }
+
+    /// Every `.db` file under `folder` (a device's `containers` or `accounts`), in a stable
+    /// order: what the updaters and replicators walk.
+    static func databases(under folder: String) -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: folder) else { return [] }
+        var paths: [String] = []
+        while let relative = walker.nextObject() as? String {
+            if relative.hasSuffix(".db") { paths.append(folder + "/" + relative) }
+        }
+        return paths.sorted()
     }
 }

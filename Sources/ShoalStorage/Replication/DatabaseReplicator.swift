@@ -1,0 +1,167 @@
+import Foundation
+import Logging
+import ShoalCore
+import ShoalPorts
+import ShoalSQLite
+
+/// OpenStack Swift's db_replicator for the container or the account databases of this
+/// node's devices (one type serves both, through ``ReplicatedDatabase``). A pass walks every
+/// database; for each it finds the partition's primaries in the current ring and brings
+/// every other live primary up to date with the `REPLICATE` verb: `sync` (merge the info,
+/// learn the peer's sync point), the rows since that point in batches (`mergeItems`), or a
+/// whole rebuild (`create`, then every row) when the peer has no database. A database on a
+/// device that is not a primary of its partition (a handoff, or one the ring moved) is
+/// pushed to every primary and removed once all of them acknowledged all its rows.
+///
+/// Runs as a loop beside the container and account servers, sharing their open brokers;
+/// tests call ``runOnce()``.
+public final class DatabaseReplicator<Broker: ReplicatedDatabase>: Sendable {
+    let kind: DatabaseKind
+    let devicePaths: [DeviceID: String]
+    let brokers: BrokerCache<Broker>
+    let client: BackendClient
+    let cluster: any ClusterView
+    let logger: Logger
+    /// Rows per `mergeItems` request (Swift's `per_diff`).
+    let batchSize: Int
+    let metrics: DatabaseReplicationMetrics
+
+    init(kind: DatabaseKind, devicePaths: [DeviceID: String], brokers: BrokerCache<Broker>, client: BackendClient,
+         cluster: any ClusterView, logger: Logger, batchSize: Int) {
+        self.kind = kind
+        self.devicePaths = devicePaths
+        self.brokers = brokers
+        self.client = client
+        self.cluster = cluster
+        self.logger = logger
+        self.batchSize = max(1, batchSize)
+        metrics = DatabaseReplicationMetrics(kind: kind.rawValue)
+    }
+
+    /// One pass over every database of every local device.
+    @discardableResult
+    public func runOnce() async -> ReplicationPass {
+        let snapshot = await cluster.snapshot()
+        var pass = ReplicationPass()
+        for (device, devicePath) in devicePaths.sorted(by: { $0.key < $1.key }) {
+            let folder = devicePath + "/" + kind.folder
+            for path in StorageLayout.databases(under: folder) {
+                guard let partition = Int(path.dropFirst(folder.count + 1).prefix { $0 != "/" }) else { continue }
+                await replicate(path, device: device, partition: partition, folder: folder, snapshot: snapshot, pass: &pass)
+            }
+        }
+        metrics.record(pass)
+        return pass
+    }
+
+    /// Passes every `interval` until the task is cancelled.
+    public func run(every interval: Duration, clock: any Clock<Duration> = ContinuousClock()) async {
+        while !Task.isCancelled {
+            let pass = await runOnce()
+            if pass.rowsSent + pass.rebuilt + pass.handoffsRemoved + pass.failures > 0 {
+                logger.info("\(kind.rawValue) replicator pass", metadata: ["pass": "\(pass)"])
+            }
+            do { try await clock.sleep(for: interval) } catch { return }
+        }
+    }
+
+    /// Replicates the database at `path` (on `device`, in `partition`) to the primaries.
+    private func replicate(
+        _ path: String, device: DeviceID, partition: Int, folder: String, snapshot: ClusterSnapshot,
+        pass: inout ReplicationPass
+    ) async {
+        let broker = await brokers.broker(at: path)
+        let info: ReplicationInfo
+        do {
+            info = try await broker.replicationInfo()
+        } catch {
+            logger.error("cannot read \(kind.rawValue) database", metadata: ["path": "\(path)", "error": "\(error)"])
+            pass.failures += 1
+            return
+        }
+        let primaries = snapshot.ring.primaries(of: partition)
+        var acknowledged: [Int64] = []
+        for peer in primaries where peer.id != device {
+            guard !snapshot.isDown(peer) else {
+                pass.failures += 1
+                continue
+            }
+            do {
+                let push = try await self.push(broker, info: info, to: peer, partition: partition)
+                pass.synced += 1
+                pass.rowsSent += push.rowsSent
+                if push.rebuilt { pass.rebuilt += 1 }
+                acknowledged.append(push.syncPoint)
+            } catch {
+                logger.warning("\(kind.rawValue) replication failed", metadata: [
+                    "path": "\(path)", "peer": "\(peer.id)", "error": "\(error)"])
+                pass.failures += 1
+            }
+        }
+        let isPrimary = primaries.contains { $0.id == device }
+        guard !isPrimary, !primaries.isEmpty, acknowledged.count == primaries.count else { return }
+        do {
+            // Rows written since the pushes started keep the database here for another pass.
+            guard let lowest = acknowledged.min(), try await broker.maxRow <= lowest else { return }
+            await broker.close()
+            try Self.remove(path, above: folder)
+            pass.handoffsRemoved += 1
+        } catch {
+            logger.error("cannot remove handoff \(kind.rawValue) database", metadata: ["path": "\(path)", "error": "\(error)"])
+            pass.failures += 1
+        }
+    }
+
+    /// Removes the database file and the folders it leaves empty up to `folder`.
+    static func remove(_ path: String, above folder: String) throws {
+        let files = FileManager.default
+        try files.removeItem(atPath: path)
+        for suffix in ["-wal", "-shm"] where files.fileExists(atPath: path + suffix) {
+            try files.removeItem(atPath: path + suffix)
+        }
+        var directory = (path as NSString).deletingLastPathComponent
+        while directory.count > folder.count, try files.contentsOfDirectory(atPath: directory).isEmpty {
+            try files.removeItem(atPath: directory)
+            directory = (directory as NSString).deletingLastPathComponent
+        }
+    }
+}
+
+/// Which databases a replicator keeps: their folder on a device and their servers' channel.
+enum DatabaseKind: String, Sendable {
+    case container
+    case account
+
+    var folder: String { self == .container ? StorageLayout.containerFolder : StorageLayout.accountFolder }
+    var channel: Envelope.Channel { self == .container ? .container : .account }
+}
+
+/// What one replicator pass did.
+public struct ReplicationPass: Hashable, Sendable {
+    /// Peers brought up to date (one database on one peer each).
+    public var synced = 0
+    public var rowsSent = 0
+    /// Peers that had no database and got it whole.
+    public var rebuilt = 0
+    /// Databases on non-primary devices removed after every primary had all their rows.
+    public var handoffsRemoved = 0
+    /// Peers that were down or failed, and databases that could not be read or removed.
+    public var failures = 0
+}
+
+extension DatabaseReplicator where Broker == ContainerBroker {
+    /// Replicates the container databases `server` keeps, through its brokers and client.
+    public convenience init(server: ContainerServer, batchSize: Int = 1_000) {
+        self.init(kind: .container, devicePaths: server.devicePaths, brokers: server.brokers,
+                  client: server.updates.client, cluster: server.updates.cluster, logger: server.logger, batchSize: batchSize)
+    }
+}
+
+extension DatabaseReplicator where Broker == AccountBroker {
+    /// Replicates the account databases `server` keeps; account servers send no requests of
+    /// their own, so the client and cluster view come from the caller.
+    public convenience init(server: AccountServer, client: BackendClient, cluster: any ClusterView, batchSize: Int = 1_000) {
+        self.init(kind: .account, devicePaths: server.devicePaths, brokers: server.brokers,
+                  client: client, cluster: cluster, logger: server.logger, batchSize: batchSize)
+    }
+}
