@@ -19,6 +19,9 @@ public struct SQLiteError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The primary result code (`code & 0xFF`).
     public var primaryCode: Int32 { code & 0xFF }
 
+    /// The disk is full (`SQLITE_FULL`): the server answers 507.
+    public var isDiskFull: Bool { primaryCode == SQLITE_FULL }
+
     public var description: String {
         "SQLite error \(code): \(message)" + (sql.map { " [\($0)]" } ?? "")
     }

@@ -30,11 +30,25 @@ struct ProxyObjectTests {
         let cluster = await ProxyTestCluster()
         cluster.seedContainer("AUTH_test", "photos")
         let primaries = cluster.primaries(account: path.0, container: path.1, object: path.2)
-        cluster.servers[primaries[0]].override.withLock { $0 = { $0.method == "PUT" ? 507 : nil } }
+        cluster.servers[primaries[0]].override.withLock { $0 = { $0.method == "PUT" ? 500 : nil } }
         #expect(await cluster.put(path, body: payload).status == 201)
         cluster.servers[primaries[1]].override.withLock { $0 = { $0.method == "PUT" ? 500 : nil } }
         let failed = await cluster.put(path, body: payload)
         #expect(failed.status == 503)
+    }
+
+    @Test func aFullDeviceGetsNoWritesUntilTheSuppressionEnds() async {
+        let cluster = await ProxyTestCluster()
+        cluster.seedContainer("AUTH_test", "photos")
+        let primaries = cluster.primaries(account: path.0, container: path.1, object: path.2)
+        let handoff = cluster.handoffs(account: path.0, container: path.1, object: path.2)[0]
+        cluster.servers[primaries[1]].override.withLock { $0 = { $0.method == "PUT" ? 507 : nil } }
+        #expect(await cluster.put(path, body: payload).status == 201)
+        #expect(Set(cluster.log.matching("PUT", object: true).map(\.node)) == Set(primaries))
+        // The next write goes to a handoff instead of the full device.
+        #expect(await cluster.put(path, body: payload).status == 201)
+        let second = cluster.log.matching("PUT", object: true).dropFirst(3)
+        #expect(Set(second.map(\.node)) == [primaries[0], primaries[2], handoff])
     }
 
     @Test func downPrimaryMeansAHandoffTakesTheWrite() async {

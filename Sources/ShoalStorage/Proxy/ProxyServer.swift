@@ -23,6 +23,9 @@ public final class ProxyServer: StorageHandler {
         public var putQueueDepth = 4
         /// How long container existence is cached (Swift's `recheck_container_existence`).
         public var containerInfoTTLSeconds: Double = 10
+        /// Seconds a device that answered 507 (full or unmounted) gets no writes: they go to
+        /// a handoff instead (Swift's `error_suppression_interval`).
+        public var errorSuppressionSeconds: Double = 60
         /// Swift's `account_autocreate`.
         public var accountAutocreate = true
         public var constraints = SwiftConstraints.default
@@ -41,6 +44,8 @@ public final class ProxyServer: StorageHandler {
 
     let configuration: Configuration
     let containerInfo: ContainerInfoCache
+    /// Devices that answered 507 lately, until when (seconds).
+    let fullDevices = Mutex<[DeviceID: Double]>([:])
     var logger: Logger { configuration.logger }
 
     public init(configuration: Configuration) {
@@ -87,6 +92,10 @@ public final class ProxyServer: StorageHandler {
             if response.status >= 500 {
                 logger.warning("backend error", metadata: ["path": "\(head.path)", "method": "\(head.method)",
                                                            "node": "\(device.address)", "status": "\(response.status)"])
+            }
+            if response.status == 507 {
+                let until = configuration.now().seconds + configuration.errorSuppressionSeconds
+                fullDevices.withLock { $0[device.id] = until }
             }
             return NodeAnswer(device: device, response: response)
         } catch {
@@ -185,7 +194,12 @@ public final class ProxyServer: StorageHandler {
     }
 
     func writeTargets(_ snapshot: ClusterSnapshot, partition: Int) -> [Placement.WriteTarget] {
-        Placement.writeTargets(partition: partition, ring: snapshot.ring, isDown: snapshot.isDown)
+        let now = configuration.now().seconds
+        let full = fullDevices.withLock { devices in
+            devices = devices.filter { $0.value > now }
+            return Set(devices.keys)
+        }
+        return Placement.writeTargets(partition: partition, ring: snapshot.ring) { snapshot.isDown($0) || full.contains($0.id) }
     }
 
     func readOrder(_ snapshot: ClusterSnapshot, partition: Int) -> [DeviceRecord] {

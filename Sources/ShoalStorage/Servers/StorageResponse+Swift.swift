@@ -1,6 +1,8 @@
+import Foundation
 import Logging
 import ShoalCore
 import ShoalPorts
+import ShoalSQLite
 import ShoalSwiftAPI
 
 /// How the server roles answer: Swift's error bodies, text bodies with their content type,
@@ -27,6 +29,12 @@ extension StorageResponse {
             return StorageResponse(error)
         case let error as ListingQueryError:
             return StorageResponse(SwiftError(status: error.status, body: error.message))
+        case ObjectStoreError.io(_, let code) where code == ENOSPC || code == EDQUOT:
+            logger.warning("device full: insufficient storage", metadata: ["path": "\(head.path)", "device": "\(head.device)"])
+            return .insufficientStorage
+        case let error as SQLiteError where error.isDiskFull:
+            logger.warning("device full: insufficient storage", metadata: ["path": "\(head.path)", "device": "\(head.device)"])
+            return .insufficientStorage
         default:
             logger.error("\(role) server failed", metadata: ["path": "\(head.path)", "method": "\(head.method)", "error": "\(error)"])
             return .serverError("\(error)")
