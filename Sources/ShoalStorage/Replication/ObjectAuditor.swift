@@ -50,6 +50,7 @@ public final class ObjectAuditor: Sendable {
                     }
                 }
             } catch {
+                if Task.isCancelled { return sweep }
                 sweep.errors += 1
                 logger.error("cannot walk device", metadata: ["device": "\(device)", "error": "\(error)"])
             }
