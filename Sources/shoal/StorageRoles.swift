@@ -47,7 +47,8 @@ struct StorageRoles {
 
         var proxy = ProxyServer.Configuration(cluster: cluster, client: client, pathHasher: hasher, now: ObjectServer.systemNow)
         proxy.logger = Logger(label: "shoal.proxy")
-        pipeline = SwiftPipeline(proxy: ProxyServer(configuration: proxy), secret: secret, logger: Logger(label: "shoal.tempauth"))
+        let proxyServer = ProxyServer(configuration: proxy)
+        pipeline = SwiftPipeline(proxy: proxyServer, secret: secret, logger: Logger(label: "shoal.tempauth"))
 
         let objectUpdater = ObjectUpdater(queues: [device: pendings], hasher: hasher, client: client, cluster: cluster,
                                           logger: Logger(label: "shoal.object-updater"))
@@ -66,8 +67,10 @@ struct StorageRoles {
                                logger: Logger(label: "shoal.drain"))
         let containerReplicator = DatabaseReplicator(server: containerServer)
         let accountReplicator = DatabaseReplicator(server: accountServer, client: client, cluster: cluster)
+        let reaper = AccountReaper(server: accountServer, cluster: cluster, proxy: proxyServer, logger: Logger(label: "shoal.account-reaper"))
         services = [
             .init(service: BackgroundLoop(name: "object-replicator") { await replicator.run(every: replicationInterval) }),
+            .init(service: BackgroundLoop(name: "account-reaper") { await reaper.run(every: replicationInterval) }),
             .init(service: BackgroundLoop(name: "drain-watch") { await drain.run(every: replicationInterval) }),
             .init(service: BackgroundLoop(name: "object-auditor") { await auditor.run(every: auditInterval) }),
             .init(service: BackgroundLoop(name: "object-expirer") { await expirer.run(every: .seconds(5)) }),

@@ -41,8 +41,12 @@ extension ProxyServer {
             return await writeAccount(request)
         case "PUT":
             // Accounts come into being by autocreate; an explicit PUT is for the reseller only.
-            guard request.environment["swift.reseller_request"] == "true" else { return StorageResponse(.methodNotAllowed) }
+            guard request.environment[TempAuth.resellerKey] == "true" else { return StorageResponse(.methodNotAllowed) }
             do { try validateMetadata(request.headers, target: .account) } catch { return StorageResponse(error) }
+            return await writeAccount(request)
+        case "DELETE":
+            // The reseller deletes an account; the ``AccountReaper`` then removes its contents.
+            guard request.environment[TempAuth.resellerKey] == "true" else { return StorageResponse(.methodNotAllowed) }
             return await writeAccount(request)
         default:
             return StorageResponse(.methodNotAllowed)
