@@ -93,19 +93,25 @@ struct MembershipServiceTests {
         #expect(back)
     }
 
-    @Test("shoal remove (the control channel) takes a node out of the ring everywhere")
-    func remove() async throws {
-        let network = InMemoryNetwork(seed: 12)
+    /// Three nodes joined to the first, waited on until every ring has all three devices.
+    static func startThree(seed: UInt64) async -> (InMemoryNetwork, [Node]) {
+        let network = InMemoryNetwork(seed: seed)
         let first = await Self.start(1, network: network, seeds: [])
         let second = await Self.start(2, network: network, seeds: [first.address])
         let third = await Self.start(3, network: network, seeds: [first.address])
         let nodes = [first, second, third]
-        defer { for node in nodes { node.task.cancel() } }
         #expect(await Self.waitUntil(.seconds(20)) {
             for node in nodes where await Self.view(node).devices != 3 { return false }
             return true
         })
+        return (network, nodes)
+    }
 
+    @Test("shoal remove (the control channel) takes a node out of the ring everywhere")
+    func remove() async throws {
+        let (network, nodes) = await Self.startThree(seed: 12)
+        let (first, second) = (nodes[0], nodes[1])
+        defer { for node in nodes { node.task.cancel() } }
         let admin = InMemoryTransport.attach(to: network, at: ClusterAddress(host: "10.0.0.99", port: 7000))
         let response = try await admin.request(
             TransportRequest(channel: .control, head: ControlRequest.removeNode(NodeID("node3")!).wireBytes()),
@@ -131,16 +137,9 @@ struct MembershipServiceTests {
 
     @Test("draining takes a node out of the ring everywhere while it stays a member")
     func drain() async throws {
-        let network = InMemoryNetwork(seed: 14)
-        let first = await Self.start(1, network: network, seeds: [])
-        let second = await Self.start(2, network: network, seeds: [first.address])
-        let third = await Self.start(3, network: network, seeds: [first.address])
-        let nodes = [first, second, third]
+        let (network, nodes) = await Self.startThree(seed: 14)
+        let (first, third) = (nodes[0], nodes[2])
         defer { for node in nodes { node.task.cancel() } }
-        #expect(await Self.waitUntil(.seconds(20)) {
-            for node in nodes where await Self.view(node).devices != 3 { return false }
-            return true
-        })
         let admin = InMemoryTransport.attach(to: network, at: ClusterAddress(host: "10.0.0.99", port: 7000))
         let response = try await admin.request(
             TransportRequest(channel: .control, head: ControlRequest.drainNode(NodeID("node3")!).wireBytes()),

@@ -24,10 +24,17 @@ struct ObjectReplicatorTests {
         return String(decoding: try await reader.body.collect(upTo: 1 << 20), as: UTF8.self)
     }
 
-    /// The primaries (node indices) and handoffs of `key`'s partition.
-    func owners(_ cluster: StorageCluster, _ key: ObjectKey) -> (primaries: [Int], handoffs: [Int]) {
+    /// An object named `name` written only on its partition's first handoff, with the
+    /// primaries and that handoff (node indices).
+    func onHandoff(_ cluster: StorageCluster, _ name: String, _ body: String) async throws
+        -> (key: ObjectKey, primaries: [Int], handoff: Int)
+    {
+        let k = key(cluster, name)
         let index = { (record: DeviceRecord) in cluster.nodes.firstIndex { $0.device == record.id }! }
-        return (cluster.cluster.ring.primaries(of: key.partition).map(index), cluster.cluster.ring.handoffs(of: key.partition).map(index))
+        let primaries = cluster.cluster.ring.primaries(of: k.partition).map(index)
+        let handoff = try #require(cluster.cluster.ring.handoffs(of: k.partition).map(index).first)
+        try await put(cluster.nodes[handoff].objects, k, body, at: ts(10))
+        return (k, primaries, handoff)
     }
 
     @Test func anObjectOnOneReplicaReachesTheOthersAndASecondPassMovesNothing() async throws {
@@ -80,10 +87,7 @@ struct ObjectReplicatorTests {
 
     @Test func aHandoffPartitionGoesToItsPrimariesAndLeaves() async throws {
         try await withStorageCluster(nodes: 4, replicas: 3) { cluster in
-            let k = key(cluster, "handoff")
-            let (primaries, handoffs) = owners(cluster, k)
-            let handoff = try #require(handoffs.first)
-            try await put(cluster.nodes[handoff].objects, k, "stood in", at: ts(10))
+            let (k, primaries, handoff) = try await onHandoff(cluster, "handoff", "stood in")
             // One primary already has it; the others do not.
             try await put(cluster.nodes[primaries[0]].objects, k, "stood in", at: ts(10))
             let pass = await cluster.objectReplicator(handoff).runOnce()
@@ -95,10 +99,7 @@ struct ObjectReplicatorTests {
 
     @Test func aHandoffStaysWhileAPrimaryIsDown() async throws {
         try await withStorageCluster(nodes: 4, replicas: 3) { cluster in
-            let k = key(cluster, "waiting")
-            let (primaries, handoffs) = owners(cluster, k)
-            let handoff = try #require(handoffs.first)
-            try await put(cluster.nodes[handoff].objects, k, "kept", at: ts(10))
+            let (k, primaries, handoff) = try await onHandoff(cluster, "waiting", "kept")
             let downNode = cluster.cluster.ring.primaries(of: k.partition)[2].node
             cluster.cluster.markDown(downNode)
             let pass = await cluster.objectReplicator(handoff).runOnce()

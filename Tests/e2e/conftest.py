@@ -1,4 +1,5 @@
 """Fixtures for end-to-end tests: real shoal processes on loopback, started by cluster/up."""
+import contextlib
 import json
 import os
 import subprocess
@@ -47,15 +48,41 @@ class Cluster:
         subprocess.run([str(ROOT / "cluster" / "node"), str(n)], check=True, cwd=ROOT)
 
 
-@pytest.fixture(scope="module")
-def cluster3():
-    subprocess.run([str(ROOT / "cluster" / "down"), "--clean"], check=True, cwd=ROOT)
-    subprocess.run([str(ROOT / "cluster" / "up"), "3"], check=True, cwd=ROOT)
+def print_log_tails(pattern="node*.log", lines=15):
+    for log in sorted(RUN.glob(pattern)):
+        tail = log.read_text(errors="replace").splitlines()[-lines:]
+        print(f"--- {log.name} (last lines) ---")
+        print("\n".join(tail))
+
+
+@contextlib.contextmanager
+def environment(values):
+    """Sets environment variables (inherited by the nodes started meanwhile), then restores them."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
     try:
-        yield Cluster(3)
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextlib.contextmanager
+def fresh_cluster(count):
+    """cluster/up COUNT on clean data folders; stops the nodes and prints their log tails afterwards."""
+    subprocess.run([str(ROOT / "cluster" / "down"), "--clean"], check=True, cwd=ROOT)
+    subprocess.run([str(ROOT / "cluster" / "up"), str(count)], check=True, cwd=ROOT)
+    try:
+        yield Cluster(count)
     finally:
         subprocess.run([str(ROOT / "cluster" / "down")], check=False, cwd=ROOT)
-        for log in sorted(RUN.glob("node*.log")):
-            tail = log.read_text(errors="replace").splitlines()[-15:]
-            print(f"--- {log.name} (last lines) ---")
-            print("\n".join(tail))
+        print_log_tails()
+
+
+@pytest.fixture(scope="module")
+def cluster3():
+    with fresh_cluster(3) as cluster:
+        yield cluster

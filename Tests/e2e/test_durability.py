@@ -8,13 +8,12 @@ import signal
 import subprocess
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from swiftclient import client as swift_client
 from swiftclient.exceptions import ClientException
 
-from conftest import ROOT, RUN, Cluster, get_json, wait_until
+from conftest import ROOT, RUN, Cluster, environment, fresh_cluster, get_json, wait_until
 from test_object_storage import openrc
 
 # Fast background work so repairs are observable within the tests' bounds.
@@ -65,86 +64,93 @@ def check_everything_reads_back(acked, nodes, container):
     return lost
 
 
+def wait_ready(cluster, nodes):
+    """Every node's ring has every device, and every node authenticates the admin."""
+    wait_until(f"{len(nodes)} devices everywhere",
+               lambda: all(len(cluster.status(n)["ring"]["devices"]) == len(nodes) for n in nodes), 60)
+    for n in nodes:
+        wait_until(f"node{n} authenticates", lambda: connect(cluster.urls[n - 1]).get_auth(), 30)
+
+
 @pytest.fixture(scope="module")
 def durable():
-    saved = {key: os.environ.get(key) for key in FAST}
-    os.environ.update(FAST)
-    subprocess.run([str(ROOT / "cluster" / "down"), "--clean"], check=True, cwd=ROOT)
-    subprocess.run([str(ROOT / "cluster" / "up"), "3"], check=True, cwd=ROOT)
-    cluster = Cluster(3)
-    try:
-        wait_until("three devices everywhere",
-                   lambda: all(len(cluster.status(n)["ring"]["devices"]) == 3 for n in (1, 2, 3)), 60)
-        for url in cluster.urls:
-            wait_until(f"{url} authenticates", lambda: connect(url).get_auth(), 30)
+    with environment(FAST), fresh_cluster(3) as cluster:
+        wait_ready(cluster, [1, 2, 3])
         yield cluster
-    finally:
-        subprocess.run([str(ROOT / "cluster" / "down")], check=False, cwd=ROOT)
-        for log in sorted(RUN.glob("node*.log")):
-            tail = log.read_text(errors="replace").splitlines()[-15:]
-            print(f"--- {log.name} (last lines) ---")
-            print("\n".join(tail))
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def restart(cluster, n):
     cluster.start_node(n)
 
 
-def test_kill_nine_under_load_loses_no_acknowledged_write(durable):
-    container = "load"
-    connect(durable.urls[0]).put_container(container)
-    acked, failed = {}, [0]
-    lock = threading.Lock()
-    stop = threading.Event()
-    down = set()
+class Load:
+    """`workers` threads PUT 4 KiB objects through the nodes `targets()` allows, each write
+    through a connection made by `connect_node(n)`; `acked` maps each acknowledged name to
+    its MD5, `failed` counts writes that were not acknowledged."""
 
-    def writer(worker):
+    def __init__(self, container, connect_node, targets, workers, prefix="w"):
+        self.acked, self.failed = {}, 0
+        self.lock = threading.Lock()
+        self.stop_event = threading.Event()
+        self.threads = [threading.Thread(target=self.writer, args=(w, container, connect_node, targets, prefix))
+                        for w in range(workers)]
+        for thread in self.threads:
+            thread.start()
+
+    def writer(self, worker, container, connect_node, targets, prefix):
         rng = random.Random(worker)
         conns = {}
         sequence = 0
-        while not stop.is_set():
-            with lock:
-                candidates = [n for n in (1, 2, 3) if n not in down]
-            n = rng.choice(candidates)
-            name = f"w{worker}-{sequence}"
+        while not self.stop_event.is_set():
+            n = rng.choice(targets())
+            name = f"{prefix}{worker}-{sequence}"
             sequence += 1
             body = rng.randbytes(4096)
             try:
-                conn = conns.get(n) or conns.setdefault(n, connect(f"http://127.0.0.1:{8079 + n}"))
-                etag = conn.put_object(container, name, body)
+                conn = conns.get(n) or conns.setdefault(n, connect_node(n))
                 digest = hashlib.md5(body).hexdigest()
-                assert etag == digest
-                with lock:
-                    acked[name] = digest
+                assert conn.put_object(container, name, body) == digest
+                with self.lock:
+                    self.acked[name] = digest
             except Exception:
                 conns.pop(n, None)
-                with lock:
-                    failed[0] += 1
+                with self.lock:
+                    self.failed += 1
 
-    threads = [threading.Thread(target=writer, args=(w,)) for w in range(16)]
-    for thread in threads:
-        thread.start()
+    def count(self):
+        with self.lock:
+            return len(self.acked)
+
+    def wait_for_more(self, writes, what):
+        """Waits (bounded) until `writes` more writes have been acknowledged."""
+        target = self.count() + writes
+        wait_until(f"{writes} more acknowledged writes {what}", lambda: self.count() >= target, 60)
+
+    def stop(self):
+        self.stop_event.set()
+        for thread in self.threads:
+            thread.join()
+
+
+def test_kill_nine_under_load_loses_no_acknowledged_write(durable):
+    container = "load"
+    connect(durable.urls[0]).put_container(container)
+    down = set()
+    load = Load(container, lambda n: connect(f"http://127.0.0.1:{8079 + n}"),
+                lambda: [n for n in (1, 2, 3) if n not in down], workers=16)
     started = time.monotonic()
     try:
         for victim in (2, 3):
-            time.sleep(3)
-            with lock:
-                down.add(victim)
+            load.wait_for_more(150, "before the next kill")
+            down.add(victim)
             os.kill(durable.pid(victim), signal.SIGKILL)
-            time.sleep(3)
+            load.wait_for_more(100, f"with node{victim} killed")
             restart(durable, victim)
-            with lock:
-                down.discard(victim)
-        time.sleep(max(0.0, 20 - (time.monotonic() - started)))
+            down.discard(victim)
+        load.wait_for_more(150, "after both restarts")
     finally:
-        stop.set()
-        for thread in threads:
-            thread.join()
+        load.stop()
+    acked, failed = load.acked, [load.failed]
     load_end = time.monotonic()
     wait_until("all three alive everywhere", lambda: alive(durable, [1, 2, 3]), 60)
 
@@ -161,8 +167,8 @@ def test_kill_nine_under_load_loses_no_acknowledged_write(durable):
     wait_until("the listing shows every acknowledged object",
                lambda: set(acked) <= {e["name"] for e in connect(durable.urls[0]).get_container(container, full_listing=True)[1]},
                60)
-    print(f"\nkill -9 under load: {len(acked)} acked writes, {failed[0]} failed (not acked), lost 0, "
-          f"fully replicated {repaired:.1f} s after the load ended ({len(listed)} listed at first look)")
+    print(f"\nkill -9 under load: {len(acked)} acked writes in {load_end - started:.1f} s, {failed[0]} failed "
+          f"(not acked), lost 0, fully replicated {repaired:.1f} s after the load ended ({len(listed)} listed at first look)")
 
 
 def test_a_rotten_replica_is_never_served_and_is_restored(durable):

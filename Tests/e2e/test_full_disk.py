@@ -4,41 +4,29 @@ with three replicas, and nothing partial or corrupt is left on the full device."
 import hashlib
 import os
 import subprocess
-import time
 
 import pytest
 
-from conftest import ROOT, RUN, Cluster, wait_until
-from test_durability import FAST, connect, data_files, replica_counts
+from conftest import ROOT, RUN, Cluster, environment, fresh_cluster, wait_until
+from test_durability import FAST, connect, data_files, replica_counts, wait_ready
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to mount a small tmpfs as node4's disk")
 
 
 @pytest.fixture(scope="module")
 def four_with_small_disk():
-    saved = {key: os.environ.get(key) for key in FAST}
-    os.environ.update(FAST)
-    subprocess.run([str(ROOT / "cluster" / "down"), "--clean"], check=True, cwd=ROOT)
-    subprocess.run([str(ROOT / "cluster" / "up"), "3"], check=True, cwd=ROOT)
     mount = RUN / "node4"
-    mount.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)], check=True)
-    try:
-        Cluster(4).start_node(4)
-        cluster = Cluster(4)
-        wait_until("four devices everywhere",
-                   lambda: all(len(cluster.status(n)["ring"]["devices"]) == 4 for n in range(1, 5)), 60)
-        for url in cluster.urls:
-            wait_until(f"{url} authenticates", lambda: connect(url).get_auth(), 30)
-        yield cluster, mount
-    finally:
-        subprocess.run([str(ROOT / "cluster" / "down")], check=False, cwd=ROOT)
-        subprocess.run(["umount", str(mount)], check=False)
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with environment(FAST), fresh_cluster(3):
+        mount.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)], check=True)
+        try:
+            cluster = Cluster(4)
+            cluster.start_node(4)
+            wait_ready(cluster, [1, 2, 3, 4])
+            yield cluster, mount
+        finally:
+            subprocess.run([str(ROOT / "cluster" / "down")], check=False, cwd=ROOT)
+            subprocess.run(["umount", str(mount)], check=False)
 
 
 def test_a_full_device_answers_507_and_writes_go_to_handoffs(four_with_small_disk):

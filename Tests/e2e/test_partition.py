@@ -3,7 +3,6 @@
 Nothing acknowledged is lost and the replicas converge. Needs root; skips otherwise."""
 import hashlib
 import os
-import random
 import shutil
 import subprocess
 import threading
@@ -12,8 +11,8 @@ import time
 import pytest
 from swiftclient import client as swift_client
 
-from conftest import ROOT, RUN, get_json, wait_until
-from test_durability import FAST
+from conftest import ROOT, RUN, get_json, print_log_tails, wait_until
+from test_durability import FAST, Load
 
 BRIDGE = "shoalbr0"
 SUBNET = "10.77.0"
@@ -107,11 +106,7 @@ def namespaced():
             except subprocess.TimeoutExpired:
                 process.kill()
         teardown_network()
-        for n in NODES:
-            log = RUN / f"netns-node{n}.log"
-            if log.exists():
-                print(f"--- {log.name} (last lines) ---")
-                print("\n".join(log.read_text(errors="replace").splitlines()[-10:]))
+        print_log_tails("netns-node*.log", lines=10)
 
 
 def connect(creds, n):
@@ -128,51 +123,25 @@ def test_a_node_cut_off_under_load_loses_nothing(namespaced):
     for n in NODES:
         wait_until(f"node{n} authenticates", lambda: connect(creds, n).get_auth(), 30)
     connect(creds, 1).put_container("cut")
-    acked, failed = {}, [0]
-    lock = threading.Lock()
-    stop = threading.Event()
     cut = threading.Event()
-
-    def writer(worker):
-        rng = random.Random(worker)
-        sequence = 0
-        conns = {}
-        while not stop.is_set():
-            # Clients reach the majority side; node3 is reached too unless it is cut off.
-            n = rng.choice((1, 2) if cut.is_set() else NODES)
-            name = f"p{worker}-{sequence}"
-            sequence += 1
-            body = rng.randbytes(4096)
-            try:
-                conn = conns.get(n) or conns.setdefault(n, connect(creds, n))
-                conn.put_object("cut", name, body)
-                with lock:
-                    acked[name] = hashlib.md5(body).hexdigest()
-            except Exception:
-                conns.pop(n, None)
-                with lock:
-                    failed[0] += 1
-
-    threads = [threading.Thread(target=writer, args=(w,)) for w in range(8)]
-    for thread in threads:
-        thread.start()
+    # Clients reach the majority side; node3 is reached too unless it is cut off.
+    load = Load("cut", lambda n: connect(creds, n), lambda: [1, 2] if cut.is_set() else list(NODES), workers=8, prefix="p")
     try:
-        time.sleep(4)
+        load.wait_for_more(100, "before the cut")
         cut.set()
         sh("ip", "link", "set", "shv3", "down")
         wait_until("node1 and node2 hold node3 dead", lambda: all(node_members(n).get("node3") == "dead" for n in (1, 2)), 60)
-        time.sleep(3)
+        load.wait_for_more(100, "on the majority side while node3 is cut off")
         sh("ip", "link", "set", "shv3", "up")
         healed = time.monotonic()
         cut.clear()
         wait_until("node3 alive everywhere again",
                    lambda: all(set(node_members(n).values()) == {"alive"} for n in NODES), 60)
         rejoined = time.monotonic() - healed
-        time.sleep(2)
+        load.wait_for_more(50, "after the heal")
     finally:
-        stop.set()
-        for thread in threads:
-            thread.join()
+        load.stop()
+    acked, failed = load.acked, [load.failed]
     load_end = time.monotonic()
 
     def converged():

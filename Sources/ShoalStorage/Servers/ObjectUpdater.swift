@@ -64,6 +64,8 @@ public struct ObjectUpdater: Sendable {
             guard let loaded = try await queue.load(entry) else { return }
             update = loaded
         } catch {
+            // A shutdown interrupting the read leaves the update for the next start.
+            if Task.isCancelled || error is CancellationError { return }
             logger.error("discarding unreadable async pending", metadata: ["entry": "\(entry.fileName)", "error": "\(error)"])
             try? await queue.remove(entry)
             pass.discarded += 1

@@ -8,26 +8,33 @@ import ShoalPorts
 struct ReplicaUpdates: Sendable {
     let client: BackendClient
     let cluster: any ClusterView
+    /// How long one update may take before it counts as failed (and is kept as an async
+    /// pending): short, like Swift's `container_update_timeout`, so a write is not held up
+    /// by a replica that is slow or cut off but not yet known dead.
+    var timeout: Duration = .seconds(3)
 
     /// Sends the head `makeHead` builds for each device, concurrently, to the node the
     /// caller named for it in `addresses` or else the ring's; the answer is each device's
-    /// status, or nil when the device is unknown or its node did not answer.
+    /// status, or nil when the device is unknown, its node is down (not asked) or did not
+    /// answer in time.
     func send(
         to devices: [DeviceID], addresses: [DeviceID: ClusterAddress] = [:], on channel: Envelope.Channel,
         makeHead: @escaping @Sendable (DeviceID) -> BackendRequestHead
     ) async -> [DeviceID: Int?] {
         let snapshot = await cluster.snapshot()
-        var known = Dictionary(snapshot.ring.devices.map { ($0.id, $0.address) }, uniquingKeysWith: { first, _ in first })
-        known.merge(addresses, uniquingKeysWith: { _, named in named })
+        let live = snapshot.ring.devices.filter { !snapshot.isDown($0) }
+        var known = Dictionary(live.map { ($0.id, $0.address) }, uniquingKeysWith: { first, _ in first })
+        let down = Set(snapshot.ring.devices.filter { snapshot.isDown($0) }.map(\.id))
+        known.merge(addresses.filter { !down.contains($0.key) }, uniquingKeysWith: { _, named in named })
         return await withTaskGroup(of: (DeviceID, Int?).self) { group in
             for device in devices {
                 guard let address = known[device] else {
                     group.addTask { (device, nil) }
                     continue
                 }
-                group.addTask { [client] in
+                group.addTask { [client, timeout] in
                     do {
-                        let response = try await client.send(makeHead(device), on: channel, to: address)
+                        let response = try await client.send(makeHead(device), on: channel, to: address, timeout: timeout)
                         await drain(response.body)
                         return (device, response.status)
                     } catch {
