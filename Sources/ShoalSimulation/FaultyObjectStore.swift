@@ -58,8 +58,23 @@ public final class FaultyObjectStore: ObjectStore {
             return try await base.put(key, metadata: metadata, body: body, expectedETag: expectedETag)
         }
         state.withLock { $0.torn.append(Torn(key: key, timestamp: metadata.timestamp)) }
-        let torn = TornBody(body, failAfter: limit)
-        return try await base.put(key, metadata: metadata, body: torn.stream, expectedETag: expectedETag)
+        return try await base.put(key, metadata: metadata, body: try await Self.tear(body, after: limit), expectedETag: expectedETag)
+    }
+
+    /// The first `limit` bytes of `body`, then ``TornWrite`` where its end would be.
+    private static func tear(_ body: ChunkStream, after limit: Int) async throws -> ChunkStream {
+        var kept: [UInt8] = []
+        for try await chunk in body {
+            kept += chunk.prefix(limit - kept.count)
+            if kept.count >= limit { break }
+        }
+        // A chunk stream keeps its state in its closure, so each pull may take a fresh iterator.
+        let head = ChunkStream.bytes(kept, chunkSize: 4_096)
+        return ChunkStream {
+            var iterator = head.makeAsyncIterator()
+            guard let chunk = try await iterator.next() else { throw TornWrite(afterBytes: limit) }
+            return chunk
+        }
     }
 
     public func get(_ key: ObjectKey, range: ClosedRange<Int>?) async throws -> ObjectReader? {
@@ -98,31 +113,5 @@ public final class FaultyObjectStore: ObjectStore {
 
     public func audit(_ hash: ObjectHash, inPartition partition: Int) async throws -> AuditOutcome {
         try await base.audit(hash, inPartition: partition)
-    }
-}
-
-/// A body that passes on at most `failAfter` bytes, then fails with
-/// ``FaultyObjectStore/TornWrite`` instead of ending.
-private final class TornBody: Sendable {
-    private let body: ChunkStream
-    private let failAfter: Int
-    private let passed = Mutex(0)
-
-    init(_ body: ChunkStream, failAfter: Int) {
-        self.body = body
-        self.failAfter = failAfter
-    }
-
-    /// A chunk stream keeps its state in its closure, so each pull may take a fresh iterator.
-    var stream: ChunkStream { ChunkStream { try await self.next() } }
-
-    private func next() async throws -> [UInt8]? {
-        let room = passed.withLock { failAfter - $0 }
-        guard room > 0 else { throw FaultyObjectStore.TornWrite(afterBytes: failAfter) }
-        var iterator = body.makeAsyncIterator()
-        guard let chunk = try await iterator.next() else { throw FaultyObjectStore.TornWrite(afterBytes: failAfter) }
-        let kept = Array(chunk.prefix(room))
-        passed.withLock { $0 += kept.count }
-        return kept
     }
 }
