@@ -15,8 +15,8 @@ import Testing
 /// quiet points every fault is healed, the background passes run until nothing moves and
 /// the replicas, listings and model must agree (see ``quietPoint()``).
 ///
-/// At most one node is unavailable at a time, and rot never leaves an acknowledged write
-/// with fewer than two intact replicas: the faults a three-replica cluster is built to
+/// At most one node is unavailable at a time, and rot never leaves a version with fewer
+/// than two intact replicas elsewhere: the faults a three-replica cluster is built to
 /// survive. Everything follows from the seed; a failure names it.
 final class StorageSimulation {
     /// A way a node becomes unavailable.
@@ -196,8 +196,9 @@ final class StorageSimulation {
         storage.nodes[node].disk.tearNextWrite(afterBytes: Int.random(in: 0...30, using: &random))
     }
 
-    /// Flips a bit of a random data replica on a random node, unless that would leave an
-    /// acknowledged write with fewer than two intact replicas elsewhere.
+    /// Flips a bit of a random data replica on a random node, unless fewer than two intact
+    /// replicas of its version (or a newer one) are elsewhere: rot never takes the last copy
+    /// of a write, nor leaves an acknowledged one where a single failure hides it.
     private func rot() async {
         let node = Int.random(in: 0..<storage.nodes.count, using: &random)
         let store = storage.nodes[node].objects
@@ -207,7 +208,9 @@ final class StorageSimulation {
             if await store.storedBody(of: key.hash, inPartition: key.partition)?.isEmpty == false { candidates.append((path, key)) }
         }
         guard let target = candidates.randomElement(using: &random) else { return }
-        if let floor = histories[target.path]?.floor, await witnesses(of: floor, key: target.key, excluding: node) < 2 { return }
+        guard let replica = try? await store.replica(of: target.key.hash, inPartition: target.key.partition),
+              await witnesses(since: replica.base.timestamp, key: target.key, excluding: node) >= 2
+        else { return }
         await store.corrupt(target.key.hash, inPartition: target.key.partition, offset: Int.random(in: 0..<64, using: &random))
         tally.rotted += 1
     }
@@ -270,7 +273,7 @@ final class StorageSimulation {
         }
         for (path, history) in histories.sorted(by: { $0.key < $1.key }) {
             guard let floor = history.floor else { continue }
-            let count = await witnesses(of: floor, key: objectKey(path), excluding: nil)
+            let count = await witnesses(since: floor.timestamp, key: objectKey(path), excluding: nil)
             expect(count >= 2, "acknowledged \(floor.operation) of \(path) at \(floor.timestamp) is on \(count) intact replicas")
         }
         for container in Self.containers {
@@ -283,12 +286,13 @@ final class StorageSimulation {
         }
     }
 
-    /// Replicas (on any node but `excluding`) holding `write` or something newer, intact.
-    private func witnesses(of write: ObjectHistory.Write, key: ObjectKey, excluding: Int?) async -> Int {
+    /// Replicas (on any node but `excluding`) holding the version at `timestamp` or a newer
+    /// one, intact.
+    private func witnesses(since timestamp: SwiftTimestamp, key: ObjectKey, excluding: Int?) async -> Int {
         var count = 0
         for (index, node) in storage.nodes.enumerated() where index != excluding {
             guard let replica = try? await node.objects.replica(of: key.hash, inPartition: key.partition),
-                  replica.base.timestamp >= write.timestamp
+                  replica.base.timestamp >= timestamp
             else { continue }
             if case .data(let metadata) = replica.base {
                 guard let body = await node.objects.storedBody(of: key.hash, inPartition: key.partition),

@@ -16,7 +16,10 @@ struct StorageSimulationTests {
             await simulation.run(steps: 150, quietEvery: 50)
             await stack.shutdown()
             print("storage simulation seed \(seed): \(simulation.tally)")
-            #expect(simulation.tally.quietPoints == 3 || simulation.failed, "seed \(seed)")
+            let tally = simulation.tally
+            #expect(simulation.failed || tally.quietPoints == 3, "seed \(seed)")
+            #expect(tally.nodeFaults > 0 && tally.tornWrites > 0 && tally.rotted > 0 && tally.acknowledged > 0,
+                    "seed \(seed) left a kind of fault out: \(tally)")
         }
     }
 }
