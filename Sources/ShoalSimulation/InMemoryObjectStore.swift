@@ -162,6 +162,13 @@ public actor InMemoryObjectStore: ObjectStore {
         return true
     }
 
+    /// The body as stored, unchecked and without quarantining a bad one: what a
+    /// simulation's checkers compare across replicas. Nil when there is no data.
+    public func storedBody(of hash: ObjectHash, inPartition partition: Int) -> [UInt8]? {
+        guard case .data(_, _, let body)? = contents[partition]?[hash]?.version else { return nil }
+        return body
+    }
+
     private func quarantine(_ hash: ObjectHash, inPartition partition: Int) {
         drop(hash, inPartition: partition)
         quarantined.append(hash)

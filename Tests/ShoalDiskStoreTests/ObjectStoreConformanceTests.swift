@@ -1,5 +1,6 @@
 import ShoalCore
 import ShoalPorts
+import ShoalSimulation
 import Testing
 
 /// The behaviour every ``ObjectStore`` must have, run against the disk store and its
@@ -55,6 +56,25 @@ struct ObjectStoreConformanceTests {
             try await store.put(key("m"), metadata: metadata(at: ts(6)), body: failing, expectedETag: nil)
         }
         #expect(try await store.head(key("m")) == .missing)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aWriteTornPartWayLeavesTheOlderVersionWhole(kind: StoreKind) async throws {
+        let (base, folder) = try kind.make()
+        let store = FaultyObjectStore(base)
+        let old = bodyBytes(100_000), new = bodyBytes(200_000, seed: 9)
+        try await store.put(key("t"), metadata: metadata(at: ts(5)), body: .bytes(old, chunkSize: 4_096), expectedETag: nil)
+        let hashes = try await store.hashes(in: key("t").partition)
+        store.tearNextWrite(afterBytes: 150_000)
+        await #expect(throws: FaultyObjectStore.TornWrite.self) {
+            try await store.put(key("t"), metadata: metadata(at: ts(6)), body: .bytes(new, chunkSize: 4_096), expectedETag: nil)
+        }
+        #expect(store.takeTornWrites().map(\.timestamp) == [ts(6)] && !store.isArmed)
+        guard case .present(let stored, _) = try await store.head(key("t")) else { Issue.record("the old version is gone"); return }
+        #expect(stored.timestamp == ts(5) && stored.etag == ETagHasher.hex(of: old))
+        #expect(try await store.get(key("t"), range: nil)?.body.collect(upTo: 1 << 20) == old)
+        #expect(try await store.hashes(in: key("t").partition) == hashes)
+        if let folder { #expect(folder.files(under: "tmp").isEmpty) }
     }
 
     @Test(arguments: StoreKind.allCases)

@@ -18,6 +18,7 @@ final class FixedClusterView: ClusterView {
     }
 
     func markDown(_ node: NodeID) { _ = down.withLock { $0.insert(node) } }
+    func markUp(_ node: NodeID) { _ = down.withLock { $0.remove(node) } }
     func snapshot() async -> ClusterSnapshot { ClusterSnapshot(ring: ring, localNode: local, downNodes: down.withLock { $0 }) }
 }
 
@@ -211,4 +212,6 @@ struct ProxyTestCluster {
 final class TickClock: Sendable {
     private let ticks = Mutex<Int64>(1_700_000_000 * SwiftTimestamp.ticksPerSecond)
     func tick() -> SwiftTimestamp { SwiftTimestamp(ticks: ticks.withLock { $0 += 1; return $0 }) }
+    /// The time the next ``tick()`` is one tick after.
+    var current: SwiftTimestamp { SwiftTimestamp(ticks: ticks.withLock { $0 }) }
 }

@@ -12,6 +12,8 @@ import Synchronization
 /// and account roles over an ``InMemoryNetwork``: in-memory object stores and async
 /// pendings, real SQLite brokers in a temporary folder. Every partition has all three
 /// devices as primaries (with more nodes than replicas, the rest are handoffs). Tests talk to it as the proxy would, through ``send(_:to:)``.
+/// The object server writes through a ``FaultyObjectStore`` over each node's store, so a
+/// simulation can tear writes (it passes everything through until told otherwise).
 /// Build one with ``withStorageCluster(_:)``, which cleans up.
 final class StorageCluster: Sendable {
     struct Node: Sendable {
@@ -19,6 +21,8 @@ final class StorageCluster: Sendable {
         let address: ClusterAddress
         let transport: InMemoryTransport
         let objects: InMemoryObjectStore
+        /// The object server's store: `objects` behind a disk that can tear writes.
+        let disk: FaultyObjectStore
         let pendings: InMemoryAsyncPendings
         let objectServer: ObjectServer
         let containerServer: ContainerServer
@@ -29,7 +33,7 @@ final class StorageCluster: Sendable {
         let accountReplicator: DatabaseReplicator<AccountBroker>
     }
 
-    let network = InMemoryNetwork(seed: 7)
+    let network: InMemoryNetwork
     let folder: String
     let executor = SQLiteExecutor(name: "shoal-storage-test")
     let layout: StorageLayout
@@ -38,7 +42,8 @@ final class StorageCluster: Sendable {
     let nodes: [Node]
     let client: BackendClient
 
-    init(nodeCount: Int = 3, replicas: Int? = nil) throws {
+    init(nodeCount: Int = 3, replicas: Int? = nil, seed: UInt64 = 7) throws {
+        network = InMemoryNetwork(seed: seed)
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("shoal-storage-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let parameters = RingParameters(partPower: 4, replicas: replicas ?? nodeCount)!
@@ -59,11 +64,12 @@ final class StorageCluster: Sendable {
             let transport = InMemoryTransport.attach(to: network, at: record.address)
             let client = BackendClient(transport: transport, timeout: .seconds(5))
             let objects = InMemoryObjectStore(chunkBytes: 4)
+            let disk = FaultyObjectStore(objects)
             let pendings = InMemoryAsyncPendings()
             let clock = self.clock
             let expiry = ExpiryQueue(path: folder + "/" + record.id.rawValue + "/expiring.db", executor: executor, durability: .normal)
             let objectServer = ObjectServer(
-                devices: [record.id: objects], asyncPendings: [record.id: pendings], layout: layout, client: client,
+                devices: [record.id: disk], asyncPendings: [record.id: pendings], layout: layout, client: client,
                 cluster: cluster, logger: logger, expiryQueues: [record.id: expiry], now: { clock.now })
             let containerServer = ContainerServer(
                 devicePaths: [record.id: folder + "/" + record.id.rawValue], layout: layout, executor: executor,
@@ -71,7 +77,7 @@ final class StorageCluster: Sendable {
             let accountServer = AccountServer(
                 devicePaths: [record.id: folder + "/" + record.id.rawValue], layout: layout, executor: executor, logger: logger)
             nodes.append(Node(
-                device: record.id, address: record.address, transport: transport, objects: objects, pendings: pendings,
+                device: record.id, address: record.address, transport: transport, objects: objects, disk: disk, pendings: pendings,
                 objectServer: objectServer, containerServer: containerServer, accountServer: accountServer,
                 objectUpdater: ObjectUpdater(queues: [record.id: pendings], hasher: hasher, client: client, cluster: cluster, logger: logger),
                 containerUpdater: ContainerUpdater(server: containerServer),
@@ -209,8 +215,9 @@ struct Answer: Sendable {
 }
 
 /// Runs `body` with a started cluster, shutting it down and removing its files afterwards.
-func withStorageCluster<T>(nodes: Int = 3, replicas: Int? = nil, _ body: (StorageCluster) async throws -> T) async throws -> T {
-    let cluster = try StorageCluster(nodeCount: nodes, replicas: replicas)
+func withStorageCluster<T>(nodes: Int = 3, replicas: Int? = nil, seed: UInt64 = 7,
+                           _ body: (StorageCluster) async throws -> T) async throws -> T {
+    let cluster = try StorageCluster(nodeCount: nodes, replicas: replicas, seed: seed)
     await cluster.start()
     do {
         let result = try await body(cluster)
