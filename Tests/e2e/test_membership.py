@@ -69,7 +69,8 @@ def test_status_cli_and_remove(cluster3):
     node3 = cluster3.pid(3)
     shoal = ROOT / ".build" / os.environ.get("SHOAL_CONFIGURATION", "debug") / "shoal"
     removed = subprocess.run(
-        [str(shoal), "remove", "node3", "--cluster", "127.0.0.1:7001", "--secret-file", str(RUN / "node1" / "cluster.secret")],
+        # --now: removed at once (draining is tested in test_durability.py).
+        [str(shoal), "remove", "node3", "--now", "--cluster", "127.0.0.1:7001", "--secret-file", str(RUN / "node1" / "cluster.secret")],
         check=True, capture_output=True, text=True, cwd=ROOT,
     ).stdout
     assert "removed node3" in removed
