@@ -258,12 +258,17 @@ def test_nodes_join_and_drain_away_with_nothing_lost(durable):
                    lambda: all(len(big.status(n)["ring"]["devices"]) == 5 for n in range(1, 6)), 60)
         after = ring_counts(big, 1)
 
+        def replication(n):
+            return get_json(f"http://127.0.0.1:{8079 + n}/cluster/replication")
+        # Only passes that start after every node has the new ring count.
+        baseline = {n: replication(n)["passes"] for n in range(1, 6)}
+
         def settled():
             counts = replica_counts(range(1, 6))
             if len(counts) < len(acked) or any(c != 3 for c in counts.values()):
                 return False
-            return all(get_json(f"http://127.0.0.1:{8079 + n}/cluster/replication")["pending_handoffs"] == 0
-                       for n in range(1, 6))
+            reports = {n: replication(n) for n in range(1, 6)}
+            return all(r["passes"] >= baseline[n] + 2 and r["pending_handoffs"] == 0 for n, r in reports.items())
         wait_until("partitions moved to the new nodes, three replicas each", settled, 180)
         moved_seconds = time.monotonic() - started
     finally:
