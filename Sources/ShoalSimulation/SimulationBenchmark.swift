@@ -51,13 +51,13 @@ public enum SimulationBenchmark {
         let started = clock.now
         var cluster = SimulatedCluster(nodes: max(2, nodes - 1), seed: seed, settings: settings, network: network)
         let interval = settings.probeInterval
-        let intervalSeconds = seconds(interval)
+        let intervalSeconds = interval.inSeconds
 
         // Steady state: warm up, then count messages over ten probe intervals.
         cluster.run(forSimulated: interval * 5)
         let (sentBefore, bytesBefore, windowStart) = (cluster.totalMessagesSent, cluster.totalBytesSent, cluster.now)
         cluster.run(forSimulated: interval * 10)
-        let window = seconds(cluster.now - windowStart) * Double(cluster.nodes.count)
+        let window = (cluster.now - windowStart).inSeconds * Double(cluster.nodes.count)
         let messagesRate = Double(cluster.totalMessagesSent - sentBefore) / window
         let bytesRate = Double(cluster.totalBytesSent - bytesBefore) / window
 
@@ -73,20 +73,15 @@ public enum SimulationBenchmark {
         let killedAt = cluster.now
         let dead = cluster.run(atMost: limit, checkingEvery: interval / 10) { $0.allUpNodesSee(victim, as: .dead) }
 
-        let joinSeconds = joined.map { seconds($0 - joinStart) }
-        let deathSeconds = dead.map { seconds($0 - killedAt) }
+        let joinSeconds = joined.map { ($0 - joinStart).inSeconds }
+        let deathSeconds = dead.map { ($0 - killedAt).inSeconds }
         return Report(
             nodes: cluster.nodes.count, seed: seed,
             messagesPerNodePerSecond: messagesRate, bytesPerNodePerSecond: bytesRate,
             joinConvergenceSeconds: joinSeconds, joinConvergenceProbeRounds: joinSeconds.map { $0 / intervalSeconds },
             deathDetectionSeconds: deathSeconds, deathDetectionProbeRounds: deathSeconds.map { $0 / intervalSeconds },
-            falseDeaths: cluster.falseDeaths.count, simulatedSeconds: seconds(cluster.now),
-            eventsProcessed: cluster.eventsProcessed, wallClockSeconds: seconds(clock.now - started))
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        let (whole, attoseconds) = duration.components
-        return Double(whole) + Double(attoseconds) / 1e18
+            falseDeaths: cluster.falseDeaths.count, simulatedSeconds: cluster.now.inSeconds,
+            eventsProcessed: cluster.eventsProcessed, wallClockSeconds: (clock.now - started).inSeconds)
     }
 }
 

@@ -67,7 +67,7 @@ public enum ZeroMQBenchmark {
             }
             return RoundTrips(
                 count: perWorker * workers, inFlight: workers, payloadBytes: payloadBytes, curve: curve,
-                seconds: seconds(since: start)
+                seconds: (ContinuousClock.now - start).inSeconds
             )
         }
     }
@@ -86,7 +86,7 @@ public enum ZeroMQBenchmark {
             let response = try await client.request(TransportRequest(channel: .echo, head: []), to: server.localAddress, timeout: .seconds(30))
             var received = 0
             for try await piece in response.body ?? .empty { received += piece.count }
-            return Throughput(bytes: received, chunkBytes: chunkBytes, curve: curve, seconds: seconds(since: start))
+            return Throughput(bytes: received, chunkBytes: chunkBytes, curve: curve, seconds: (ContinuousClock.now - start).inSeconds)
         }
     }
 
@@ -113,7 +113,7 @@ public enum ZeroMQBenchmark {
             }
             return Oneway(
                 count: counter.received.load(ordering: .relaxed), payloadBytes: payloadBytes, curve: curve,
-                seconds: seconds(since: start), client: client.statistics, server: server.statistics
+                seconds: (ContinuousClock.now - start).inSeconds, client: client.statistics, server: server.statistics
             )
         }
     }
@@ -138,11 +138,6 @@ public enum ZeroMQBenchmark {
             await server.shutdown()
             throw error
         }
-    }
-
-    private static func seconds(since start: ContinuousClock.Instant) -> Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 }
 

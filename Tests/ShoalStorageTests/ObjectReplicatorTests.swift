@@ -152,6 +152,19 @@ struct ObjectReplicatorTests {
         }
     }
 
+    @Test func reclaimRunsOnTheFirstPassThenOnlyEveryInterval() async throws {
+        try await withStorageCluster { cluster in
+            let replicator = cluster.objectReplicator(0, reclaimAgeSeconds: 1_800)
+            _ = try await cluster.nodes[0].objects.delete(key(cluster, "first"), timestamp: ts(10))
+            cluster.clock.set(ts(10 + 3_600))
+            #expect(await replicator.runOnce().tombstonesReclaimed == 1)
+            _ = try await cluster.nodes[0].objects.delete(key(cluster, "second"), timestamp: ts(20))
+            #expect(await replicator.runOnce().tombstonesReclaimed == 0)
+            cluster.clock.set(ts(10 + 3_600 + 3_600))
+            #expect(await replicator.runOnce().tombstonesReclaimed == 1)
+        }
+    }
+
     @Test func aPushForTheWrongPartitionIsRefused() async throws {
         try await withStorageCluster { cluster in
             let k = key(cluster, "misplaced")

@@ -51,8 +51,7 @@ extension ControlRequest: WireCodable {
     }
 
     public init(from reader: inout ByteReader) throws(WireError) {
-        let version = try reader.readUInt8()
-        guard version == 1 else { throw .unsupportedVersion(version) }
+        try reader.expectFormatVersion(1)
         let tag = try reader.readUInt8()
         switch tag {
         case 1: self = .clusterInfo
@@ -87,8 +86,7 @@ extension ControlResponse: WireCodable {
     }
 
     public init(from reader: inout ByteReader) throws(WireError) {
-        let version = try reader.readUInt8()
-        guard version == 1 else { throw .unsupportedVersion(version) }
+        try reader.expectFormatVersion(1)
         let tag = try reader.readUInt8()
         switch tag {
         case 1:

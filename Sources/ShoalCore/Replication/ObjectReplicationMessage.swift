@@ -58,8 +58,7 @@ extension ObjectReplicationRequest: WireCodable {
     }
 
     public init(from reader: inout ByteReader) throws(WireError) {
-        let version = try reader.readUInt8()
-        guard version == 1 else { throw .unsupportedVersion(version) }
+        try reader.expectFormatVersion(1)
         let tag = try reader.readUInt8()
         guard let device = DeviceID(try reader.readString(field: "device", limit: 64)) else { throw .invalidValue(field: "device") }
         switch tag {
@@ -122,8 +121,7 @@ extension ObjectReplicationResponse: WireCodable {
     }
 
     public init(from reader: inout ByteReader) throws(WireError) {
-        let version = try reader.readUInt8()
-        guard version == 1 else { throw .unsupportedVersion(version) }
+        try reader.expectFormatVersion(1)
         let tag = try reader.readUInt8()
         switch tag {
         case 1:

@@ -25,6 +25,12 @@ public struct ByteReader: Sendable {
         return bytes[offset]
     }
 
+    /// A message's leading format-version byte, refused unless it is `expected`.
+    public mutating func expectFormatVersion(_ expected: UInt8) throws(WireError) {
+        let version = try readUInt8()
+        guard version == expected else { throw .unsupportedVersion(version) }
+    }
+
     public mutating func readBool(field: String = "bool") throws(WireError) -> Bool {
         switch try readUInt8() {
         case 0: return false

@@ -10,7 +10,7 @@ import Synchronization
 /// `.meta`. Peers push their newer versions in their own passes, so replicas converge. A
 /// partition this device is not a primary of (a handoff, or one a ring change moved away)
 /// is pushed to all its primaries and removed here once every primary has it. Tombstones
-/// older than the reclaim age are dropped first.
+/// older than the reclaim age are dropped first (at most once every `reclaimEverySeconds`).
 ///
 /// The cost of a pass grows with what differs: unchanged suffixes cost a cached hash and a
 /// few bytes of comparison. Runs as a loop beside the object server; tests call
@@ -19,6 +19,9 @@ public final class ObjectReplicator: Sendable {
     public struct Configuration: Sendable {
         /// Tombstones older than this are reclaimed (Swift's `reclaim_age`, a week).
         public var reclaimAgeSeconds: Double = 7 * 24 * 3600
+        /// Reclaiming reads every object of a partition, so a pass does it only this often
+        /// (the first pass after start always does).
+        public var reclaimEverySeconds: Double = 3600
         /// Partitions whose hashes one request asks a peer for.
         public var partitionsPerRequest = 256
         /// Partitions synchronised at once.
@@ -73,6 +76,8 @@ public final class ObjectReplicator: Sendable {
     let logger: Logger
     /// Where the pass in progress stands, for `shoal status` and `/metrics`.
     public let progress = ReplicationProgress()
+    /// When tombstones were last reclaimed (seconds), nil before the first pass.
+    private let lastReclaim = Mutex<Double?>(nil)
 
     public init(server: ObjectServer, transport: any ClusterTransport, cluster: any ClusterView,
                 configuration: Configuration = Configuration(), logger: Logger) {
@@ -89,11 +94,18 @@ public final class ObjectReplicator: Sendable {
     public func runOnce() async -> Pass {
         let started = ContinuousClock.now
         var total = Pass()
-        for (device, store) in devices.sorted(by: { $0.key < $1.key }) {
-            total.add(await replicate(device: device, store: store))
+        let now = configuration.now().seconds
+        let reclaimDue = lastReclaim.withLock { last in
+            guard last.map({ now - $0 >= configuration.reclaimEverySeconds }) ?? true else { return false }
+            last = now
+            return true
         }
-        let seconds = (ContinuousClock.now - started).seconds
-        progress.finish(total, seconds: seconds)
+        let cutoff = reclaimDue ? SwiftTimestamp(seconds: now - configuration.reclaimAgeSeconds) : nil
+        for (device, store) in devices.sorted(by: { $0.key < $1.key }) {
+            total.add(await replicate(device: device, store: store, reclaimBefore: cutoff))
+        }
+        let seconds = (ContinuousClock.now - started).inSeconds
+        progress.finish(seconds: seconds)
         ReplicationMetrics.shared.record(total, seconds: seconds, finishedAt: configuration.now().seconds)
         return total
     }
@@ -115,7 +127,7 @@ public final class ObjectReplicator: Sendable {
 
     // MARK: One device
 
-    func replicate(device: DeviceID, store: any ObjectStore) async -> Pass {
+    func replicate(device: DeviceID, store: any ObjectStore, reclaimBefore cutoff: SwiftTimestamp?) async -> Pass {
         var pass = Pass()
         let partitions: [Int]
         do {
@@ -134,7 +146,6 @@ public final class ObjectReplicator: Sendable {
         pass.partitions = jobs.count
         pass.handoffPartitions = jobs.count { $0.isHandoff }
         progress.begin(partitions: jobs.count, handoffs: pass.handoffPartitions)
-        let cutoff = SwiftTimestamp(seconds: configuration.now().seconds - configuration.reclaimAgeSeconds)
         var start = 0
         while start < jobs.count {
             let batch = Array(jobs[start..<min(jobs.count, start + configuration.partitionsPerRequest)])
@@ -144,7 +155,7 @@ public final class ObjectReplicator: Sendable {
         return pass
     }
 
-    /// One batch of partitions: reclaim, one hashes request per peer, then the partitions
+    /// One batch of partitions: reclaim (when due), one hashes request per peer, then the partitions
     /// that differ, `concurrency` at a time.
     private func replicate(_ batch: [Job], device: DeviceID, store: any ObjectStore, snapshot: ClusterSnapshot,
                            reclaimBefore cutoff: SwiftTimestamp?) async -> Pass {
@@ -222,7 +233,7 @@ public final class ObjectReplicator: Sendable {
                 pass.failures += 1
             }
         }
-        progress.partitionDone(isHandoff: job.isHandoff, cleared: job.isHandoff && complete)
+        progress.partitionDone(cleared: job.isHandoff && complete)
         return pass
     }
 
@@ -294,12 +305,4 @@ public final class ObjectReplicator: Sendable {
 
 enum ReplicationError: Error {
     case unexpectedAnswer
-}
-
-extension Duration {
-    /// The duration in seconds, fractional.
-    var seconds: Double {
-        let parts = components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
-    }
 }

@@ -33,7 +33,7 @@ public final class ReplicationProgress: Sendable {
 
     public var snapshot: Snapshot {
         var current = state.withLock { $0 }
-        if current.running { current.passElapsedSeconds = (ContinuousClock.now - passStarted.withLock { $0 }).seconds }
+        if current.running { current.passElapsedSeconds = (ContinuousClock.now - passStarted.withLock { $0 }).inSeconds }
         return current
     }
 
@@ -48,7 +48,7 @@ public final class ReplicationProgress: Sendable {
         }
     }
 
-    func partitionDone(isHandoff: Bool, cleared: Bool) {
+    func partitionDone(cleared: Bool) {
         state.withLock {
             $0.partitionsDone += 1
             if cleared { $0.handoffsCleared += 1 }
@@ -59,7 +59,7 @@ public final class ReplicationProgress: Sendable {
         state.withLock { $0.bytesMoved += bytes }
     }
 
-    func finish(_ pass: ObjectReplicator.Pass, seconds: Double) {
+    func finish(seconds: Double) {
         state.withLock {
             $0.running = false
             $0.passes += 1
