@@ -29,15 +29,21 @@ extension StorageResponse {
             return StorageResponse(error)
         case let error as ListingQueryError:
             return StorageResponse(SwiftError(status: error.status, body: error.message))
-        case ObjectStoreError.io(_, let code) where code == ENOSPC || code == EDQUOT:
-            logger.warning("device full: insufficient storage", metadata: ["path": "\(head.path)", "device": "\(head.device)"])
-            return .insufficientStorage
-        case let error as SQLiteError where error.isDiskFull:
+        case _ where isOutOfSpace(error):
             logger.warning("device full: insufficient storage", metadata: ["path": "\(head.path)", "device": "\(head.device)"])
             return .insufficientStorage
         default:
             logger.error("\(role) server failed", metadata: ["path": "\(head.path)", "method": "\(head.method)", "error": "\(error)"])
             return .serverError("\(error)")
+        }
+    }
+
+    /// A full disk, as the object store (`ENOSPC`, `EDQUOT`) or SQLite (`SQLITE_FULL`) says it.
+    private static func isOutOfSpace(_ error: any Error) -> Bool {
+        switch error {
+        case ObjectStoreError.io(_, let code): code == ENOSPC || code == EDQUOT
+        case let error as SQLiteError: error.isDiskFull
+        default: false
         }
     }
 
