@@ -18,6 +18,13 @@ build_shoal() {
   (cd "$ROOT" && swift build -c "$CONFIGURATION" --product shoal >&2)
 }
 
+# running PID: the process exists and is not a zombie (killed, not yet reaped by its parent).
+running() {
+  local state
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "$state" != Z ]
+}
+
 # wait_for SECONDS DESCRIPTION COMMAND...: polls COMMAND until it succeeds, failing after SECONDS.
 wait_for() {
   local limit=$1 what=$2; shift 2

@@ -48,6 +48,19 @@ class Cluster:
         subprocess.run([str(ROOT / "cluster" / "node"), str(n)], check=True, cwd=ROOT)
 
 
+def pid_alive(pid):
+    """Whether a process runs; a zombie (exited, not yet reaped) counts as gone."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def print_log_tails(pattern="node*.log", lines=15):
     for log in sorted(RUN.glob(pattern)):
         tail = log.read_text(errors="replace").splitlines()[-lines:]

@@ -13,7 +13,7 @@ import pytest
 from swiftclient import client as swift_client
 from swiftclient.exceptions import ClientException
 
-from conftest import ROOT, RUN, Cluster, environment, fresh_cluster, get_json, wait_until
+from conftest import ROOT, RUN, Cluster, environment, fresh_cluster, get_json, pid_alive, wait_until
 from test_object_storage import openrc
 
 # Fast background work so repairs are observable within the tests' bounds.
@@ -143,7 +143,9 @@ def test_kill_nine_under_load_loses_no_acknowledged_write(durable):
         for victim in (2, 3):
             load.wait_for_more(150, "before the next kill")
             down.add(victim)
-            os.kill(durable.pid(victim), signal.SIGKILL)
+            pid = durable.pid(victim)
+            os.kill(pid, signal.SIGKILL)
+            wait_until(f"node{victim}'s process to be gone", lambda: not pid_alive(pid), 30)
             load.wait_for_more(100, f"with node{victim} killed")
             restart(durable, victim)
             down.discard(victim)
@@ -288,13 +290,7 @@ def test_nodes_join_and_drain_away_with_nothing_lost(durable):
                     "--cluster", "127.0.0.1:7000", "--secret-file", str(RUN / "node1" / "cluster.secret")],
                    check=True, cwd=ROOT, timeout=30)
 
-    def node5_gone():
-        try:
-            os.kill(node5, 0)
-            return False
-        except ProcessLookupError:
-            return True
-    wait_until("node5 drained and stopped", node5_gone, 180)
+    wait_until("node5 drained and stopped", lambda: not pid_alive(node5), 180)
     drained_seconds = time.monotonic() - drain_started
     (RUN / "node5.pid").unlink(missing_ok=True)
     assert not data_files(5), "node5 left with data on it"

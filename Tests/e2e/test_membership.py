@@ -5,7 +5,7 @@ import signal
 import subprocess
 import time
 
-from conftest import ROOT, RUN, wait_until
+from conftest import ROOT, RUN, pid_alive, wait_until
 
 
 def alive_view(cluster, n):
@@ -97,16 +97,3 @@ def test_status_cli_and_remove(cluster3):
     )
     assert wrong.returncode != 0, "a wrong secret must not remove anything"
     assert {d["node"] for d in cluster3.status(1)["ring"]["devices"]} == {"node1", "node2"}
-
-
-def pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie (exited, not yet reaped by its parent shell) counts as gone.
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split()[2] != "Z"
-    except FileNotFoundError:
-        return False
