@@ -65,8 +65,9 @@ struct LargeObjectTests {
         #expect(largestChunk <= 1 << 20)
         #expect(store.statistics.peakBufferedBytes <= 1 << 20)
         #expect(store.statistics.bufferedBytes == 0)
-        // A loose cross-check on the process: far less than the object's size.
-        #expect(Self.residentBytes() - residentBefore < 96 << 20)
+        // A loose cross-check on the process, which other tests share while this one runs:
+        // holding the object would grow it by at least the object's size.
+        #expect(Self.residentBytes() - residentBefore < Self.totalBytes)
     }
 }
 
