@@ -1,3 +1,4 @@
+import CSQLite3
 import ShoalCore
 
 /// A container or account database as replication sees it: the calls OpenStack Swift's
@@ -47,6 +48,30 @@ public enum SyncDirection: Sendable {
 }
 
 extension ReplicatedDatabase {
+    /// What is wrong with this replica's file, as SQLite's `PRAGMA quick_check` and the
+    /// replication tables see it: empty when it is sound. A file SQLite cannot read as a
+    /// database (`SQLITE_NOTADB`, `SQLITE_CORRUPT`) is reported, not thrown; other
+    /// errors (a busy or unreadable disk) are thrown, since they say nothing of the file.
+    public func integrityProblems() throws -> [String] {
+        do {
+            return try withReplicationTables { db, tables in
+                var problems: [String] = []
+                try db.withStatement("PRAGMA quick_check") { row in
+                    while try row.step() {
+                        let line = row.string(0)
+                        if line != "ok" { problems.append(line) }
+                    }
+                }
+                if problems.isEmpty { _ = try tables.info(in: db, path: path) }
+                return problems
+            }
+        } catch let error as SQLiteError where [SQLITE_NOTADB, SQLITE_CORRUPT].contains(error.primaryCode) {
+            return [error.message]
+        } catch BrokerError.corrupt(_, let reason) {
+            return [reason]
+        }
+    }
+
     /// The names, timestamps, metadata, id and largest row of this replica.
     public func replicationInfo() throws -> ReplicationInfo {
         try withReplicationTables { db, tables in try tables.info(in: db, path: path) }

@@ -97,6 +97,43 @@ struct DatabaseReplicationTests {
         }
     }
 
+    @Test func theAuditorQuarantinesADamagedReplicaAndReplicationRebuildsIt() async throws {
+        try await withStorageCluster { cluster in
+            try await cluster.createAccount("AUTH_test")
+            try await cluster.createContainer("AUTH_test", "docs", updateAccount: false)
+            for node in cluster.nodes.indices {
+                try await putRow(cluster, "AUTH_test/docs/n\(node)", on: node, at: ts(10 + Int64(node)), size: 5)
+            }
+            #expect(await settle(cluster, \.containerReplicator) < 4)
+            let rows = try await objectRows(cluster, "AUTH_test", "docs", on: 0)
+
+            // Every sound replica passes.
+            for node in cluster.nodes.indices {
+                let sweep = await DatabaseAuditor(server: cluster.nodes[node].containerServer).runOnce()
+                #expect(sweep.databases == 1 && sweep.quarantined == 0 && sweep.errors == 0, "node \(node)")
+            }
+
+            // Rot in node 2's file: its header no longer says SQLite.
+            let path = databasePath(cluster, "AUTH_test", "docs", on: 2)
+            await cluster.nodes[2].containerServer.brokers.evict(path)
+            let file = try #require(FileHandle(forWritingAtPath: path))
+            try file.write(contentsOf: Data(repeating: 0x5A, count: 100))
+            try file.close()
+
+            let sweep = await DatabaseAuditor(server: cluster.nodes[2].containerServer).runOnce()
+            #expect(sweep.quarantined == 1 && sweep.errors == 0)
+            #expect(!FileManager.default.fileExists(atPath: path))
+            let quarantined = cluster.folder + "/" + cluster.nodes[2].device.rawValue + "/quarantined/containers"
+            #expect(try FileManager.default.contentsOfDirectory(atPath: quarantined).count == 1)
+            #expect(try await cluster.send(cluster.request("HEAD", "AUTH_test/docs", on: 2)).status == 404)
+
+            let pass = await cluster.nodes[0].containerReplicator.runOnce()
+            #expect(pass.rebuilt == 1 && pass.failures == 0)
+            #expect(try await objectRows(cluster, "AUTH_test", "docs", on: 2) == rows)
+            #expect(await DatabaseAuditor(server: cluster.nodes[2].containerServer).runOnce().quarantined == 0)
+        }
+    }
+
     @Test func metadataAndDeletesPropagate() async throws {
         try await withStorageCluster { cluster in
             try await cluster.createAccount("AUTH_test")

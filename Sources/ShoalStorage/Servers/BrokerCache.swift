@@ -45,4 +45,13 @@ final class BrokerCache<Broker: Sendable>: Sendable {
     }
 
     var count: Int { state.withLock { $0.brokers.count } }
+
+    /// Closes and forgets the broker of `path` (its file is going away).
+    func evict(_ path: String) async {
+        let broker = state.withLock { state -> Broker? in
+            state.order.removeAll { $0 == path }
+            return state.brokers.removeValue(forKey: path)
+        }
+        if let broker { await close(broker) }
+    }
 }
