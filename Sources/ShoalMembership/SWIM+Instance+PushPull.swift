@@ -51,12 +51,13 @@ extension SWIM.Instance {
 
     // MARK: Administration
 
-    /// Adds (or updates) devices in the cluster's device set and gossips them.
-    public mutating func joinDevices(_ devices: [DeviceSpec], now: Duration) -> [SWIM.Directive] {
+    /// Adds (or updates) devices in the cluster's device set and gossips them: new ones as
+    /// `state` (`joining` in a running cluster, `active` when founding one).
+    public mutating func joinDevices(_ devices: [DeviceSpec], as state: DeviceRecord.State = .active, now: Duration) -> [SWIM.Directive] {
         guard !devices.isEmpty else { return [] }
         var records: [DeviceRecord] = []
         for device in devices {
-            let record = deviceSet.join(device, by: myself)
+            let record = deviceSet.join(device, as: state, by: myself)
             records.append(record)
             enqueueGossip(.device(record))
         }
@@ -75,6 +76,14 @@ extension SWIM.Instance {
         let known = node == myself ? incarnation : (memberTable[node]?.incarnation ?? 0)
         apply(.left(node: node, incarnation: known + 1), now: now, into: &out)
         return out
+    }
+
+    /// Marks joining devices active (every partition moved to them has arrived) and gossips it.
+    public mutating func activateDevices(_ ids: [DeviceID]) -> [SWIM.Directive] {
+        let records = ids.compactMap { deviceSet.activate($0, by: myself) }
+        guard !records.isEmpty else { return [] }
+        for record in records { enqueueGossip(.device(record)) }
+        return [.deviceSetChanged(records)]
     }
 
     /// Drains `node`: its devices leave the ring (partitions move to new owners) while the

@@ -63,10 +63,13 @@ struct NodeLauncher {
                 randomSeed: random.next()),
             transport: transport, dataDirectory: directory, logger: logger)
         let info = ClusterInfo(ring: ring, secretFingerprint: secret.fingerprint, node: node)
-        await transport.register(ControlService(info: info, membership: membership, logger: logger), for: .control)
         let storage = try await StorageRoles(
             directory: directory, device: device.id, secret: secret, partPower: ring.partPower, options: options,
             transport: transport, membership: membership, logger: logger)
+        await transport.register(
+            ControlService(info: info, membership: membership, movesDone: { [progress = storage.replication] in progress.snapshot.cleanRing },
+                           logger: logger),
+            for: .control)
 
         var capabilities = SwiftInfo.capabilities(version: ShoalVersion.current)
         capabilities["shoal"] = ["version": .string(ShoalVersion.current), "node": .string(node.rawValue),

@@ -50,7 +50,7 @@ struct RemoveCommand: AsyncParsableCommand {
             print("draining \(node): \(devices) device(s) left the ring; it leaves once its data has moved (see shoal status)")
         case .refused(let reason):
             throw ValidationError("refused: \(reason)")
-        case .clusterInfo:
+        case .clusterInfo, .movesDone:
             throw ValidationError("unexpected answer from \(address)")
         }
         await transport.shutdown()

@@ -56,23 +56,32 @@ struct StorageRoles {
         let expirer = ObjectExpirer(server: objectServer, cluster: cluster, logger: Logger(label: "shoal.object-expirer"))
         var replication = ObjectReplicator.Configuration()
         replication.reclaimAgeSeconds = options.reclaimAge
+        let progress = ReplicationProgress(databaseKinds: ["container", "account"])
         let replicator = ObjectReplicator(server: objectServer, transport: transport, cluster: cluster,
-                                          configuration: replication, logger: Logger(label: "shoal.object-replicator"))
-        self.replication = replicator.progress
+                                          configuration: replication, progress: progress,
+                                          logger: Logger(label: "shoal.object-replicator"))
+        self.replication = progress
         let auditor = ObjectAuditor(server: objectServer, bytesPerSecond: options.auditRate,
                                     logger: Logger(label: "shoal.object-auditor"))
+        let containerAuditor = DatabaseAuditor(server: containerServer)
+        let accountAuditor = DatabaseAuditor(server: accountServer)
         let replicationInterval = Duration.seconds(options.replicationInterval)
         let auditInterval = Duration.seconds(options.auditInterval)
-        let drain = DrainWatch(membership: membership, devicePath: devicePath, store: objectStore,
+        let drain = DrainWatch(membership: membership, devicePath: devicePath, store: objectStore, progress: progress,
                                logger: Logger(label: "shoal.drain"))
-        let containerReplicator = DatabaseReplicator(server: containerServer)
-        let accountReplicator = DatabaseReplicator(server: accountServer, client: client, cluster: cluster)
+        let join = JoinWatch(membership: membership, transport: transport, localMovesDone: { progress.snapshot.cleanRing },
+                             logger: Logger(label: "shoal.join"))
+        let containerReplicator = DatabaseReplicator(server: containerServer, progress: progress)
+        let accountReplicator = DatabaseReplicator(server: accountServer, client: client, cluster: cluster, progress: progress)
         let reaper = AccountReaper(server: accountServer, cluster: cluster, proxy: proxyServer, logger: Logger(label: "shoal.account-reaper"))
         services = [
             .init(service: BackgroundLoop(name: "object-replicator") { await replicator.run(every: replicationInterval) }),
             .init(service: BackgroundLoop(name: "account-reaper") { await reaper.run(every: replicationInterval) }),
             .init(service: BackgroundLoop(name: "drain-watch") { await drain.run(every: replicationInterval) }),
+            .init(service: BackgroundLoop(name: "join-watch") { await join.run(every: replicationInterval) }),
             .init(service: BackgroundLoop(name: "object-auditor") { await auditor.run(every: auditInterval) }),
+            .init(service: BackgroundLoop(name: "container-auditor") { await containerAuditor.run(every: auditInterval) }),
+            .init(service: BackgroundLoop(name: "account-auditor") { await accountAuditor.run(every: auditInterval) }),
             .init(service: BackgroundLoop(name: "object-expirer") { await expirer.run(every: .seconds(5)) }),
             .init(service: BackgroundLoop(name: "object-updater") { await objectUpdater.run(every: .seconds(5)) }),
             .init(service: BackgroundLoop(name: "container-updater") { await containerUpdater.run(every: .seconds(5)) }),
@@ -92,27 +101,41 @@ struct BackgroundLoop: Service {
     }
 }
 
-/// Lets a draining node go: once membership says this node's devices are draining and the
-/// device holds no objects, containers or accounts any more (the replicators pushed them
-/// to the new owners and removed them here), it removes itself from the cluster, which
-/// stops the node.
+/// Lets a draining node go: once membership says this node's devices are draining, and
+/// either the device holds no objects, containers or accounts any more, or the ring has
+/// moved every replica off it and its replicators have handed everything over on this ring
+/// (writes still reach it during the moves, but the quorum never counts it, so what arrived
+/// since is on the new owners too), it removes itself from the cluster, which stops the node.
 struct DrainWatch: Sendable {
     let membership: MembershipService
     let devicePath: String
     let store: any ObjectStore
+    let progress: ReplicationProgress
     let logger: Logger
 
     func run(every interval: Duration) async {
         var left = false
         while !Task.isCancelled {
             // After leaving, membership stops the node; this loop just waits for the shutdown.
-            if !left, await membership.isDraining, await isEmpty() {
+            if !left, await membership.isDraining, await gone() {
                 logger.notice("drained: every partition has moved; leaving the cluster")
                 _ = await membership.removeNode(membership.snapshot().localNode)
                 left = true
             }
             try? await Task.sleep(for: interval)
         }
+    }
+
+    /// Nothing left here, or nothing left to hand over.
+    private func gone() async -> Bool {
+        if await isEmpty() { return true }
+        return await handedOver()
+    }
+
+    private func handedOver() async -> Bool {
+        let ring = await membership.ring
+        guard progress.snapshot.cleanRing == ring.checksum else { return false }
+        return await !membership.holdsPrimaries(membership.snapshot().localNode)
     }
 
     private func isEmpty() async -> Bool {
@@ -135,6 +158,7 @@ extension ReplicationProgress {
             node: node, partitions: current.partitions, partitionsDone: current.partitionsDone,
             handoffPartitions: current.handoffPartitions, handoffsCleared: current.handoffsCleared,
             pendingHandoffs: current.pendingHandoffs, bytesMoved: current.bytesMoved, passes: current.passes,
-            lastPassSeconds: current.lastPassSeconds, running: current.running, passElapsedSeconds: current.passElapsedSeconds)
+            lastPassSeconds: current.lastPassSeconds, running: current.running, passElapsedSeconds: current.passElapsedSeconds,
+            cleanRing: current.cleanRing)
     }
 }

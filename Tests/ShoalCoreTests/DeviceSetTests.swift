@@ -102,6 +102,33 @@ struct DeviceSetTests {
         #expect(set.drainNode(node, by: admin).isEmpty)
     }
 
+    @Test("a new device joins in the state asked for, a present one keeps its state, and a joining one turns active once")
+    func joiningAndActivation() throws {
+        var set = RingFixtures.deviceSet(RingFixtures.devices(count: 3, zones: 3))
+        let admin = NodeID("admin")!
+        let newcomer = RingFixtures.devices(count: 1, zones: 3, firstIndex: 3)[0]
+        #expect(set.join(newcomer, as: .joining, by: admin).state == .joining)
+        #expect(set.changesInFlight.map(\.id) == [newcomer.id])
+        // A restart with a new address keeps the device joining.
+        let moved = DeviceSpec(id: newcomer.id, node: newcomer.node, zone: newcomer.zone,
+                               address: ClusterAddress(host: "127.0.0.1", port: 7999))
+        #expect(set.join(moved, as: .active, by: admin).state == .joining)
+        let existing = try #require(set.activeDevices.first)
+        let refused = set.activate(existing.id, by: admin)
+        #expect(refused == nil, "only a joining device turns active")
+        let activated = set.activate(newcomer.id, by: admin)
+        #expect(activated?.state == .active && activated?.address.port == 7999)
+        #expect(set.changesInFlight.isEmpty)
+        let again = set.activate(newcomer.id, by: admin)
+        #expect(again == nil)
+        // Changes in flight are ordered by when they were written.
+        set.drain(existing.id, by: admin)
+        let later = RingFixtures.devices(count: 1, zones: 3, firstIndex: 4)[0]
+        set.join(later, as: .joining, by: admin)
+        #expect(set.changesInFlight.map(\.id) == [existing.id, later.id])
+        #expect(try DeviceSet(wireBytes: set.wireBytes()) == set)
+    }
+
     @Test("the wire form round-trips and rejects corruption without trapping")
     func codec() throws {
         var (seed, random) = TestSeed.generator(default: 0xB17E)

@@ -51,6 +51,36 @@ struct ProxyObjectTests {
         #expect(Set(second.map(\.node)) == [primaries[0], primaries[2], handoff])
     }
 
+    @Test func duringAMoveTheLeavingDeviceIsWrittenButTheQuorumIsTheNewOwners() async throws {
+        let cluster = await ProxyTestCluster(nodes: 5, joining: [4])
+        cluster.seedContainer("AUTH_test", "photos")
+        // An object whose partition has a replica moving to the joining node.
+        let name = try #require((0..<500).map { "moving-\($0)" }.first { name in
+            let partition = cluster.hasher.partition(account: "AUTH_test", container: "photos", object: name, partPower: 4)
+            return cluster.ring.leaving(of: partition) != nil
+        })
+        let moving = ("AUTH_test", "photos", name)
+        let partition = cluster.hasher.partition(account: "AUTH_test", container: "photos", object: name, partPower: 4)
+        let leaving = cluster.serverIndex(of: try #require(cluster.ring.leaving(of: partition)))
+        let primaries = cluster.primaries(account: moving.0, container: moving.1, object: moving.2)
+        #expect(primaries.contains(4) && !primaries.contains(leaving))
+
+        #expect(await cluster.put(moving, body: payload).status == 201)
+        let puts = cluster.log.matching("PUT", object: true)
+        #expect(Set(puts.map(\.node)) == Set(primaries + [leaving]))
+        #expect(puts.first { $0.node == leaving }?.head.headers[BackendHeader.containerDevice] == nil,
+                "the new owners carry the listing")
+        #expect(puts.filter { $0.node != leaving }.allSatisfy { $0.head.headers[BackendHeader.containerDevice] != nil })
+
+        // The leaving device failing does not fail the write ...
+        cluster.servers[leaving].override.withLock { $0 = { $0.method == "PUT" ? 503 : nil } }
+        #expect(await cluster.put(moving, body: payload).status == 201)
+        // ... and its success does not make up for two new owners failing.
+        cluster.servers[leaving].override.withLock { $0 = nil }
+        for index in primaries.prefix(2) { cluster.servers[index].override.withLock { $0 = { $0.method == "PUT" ? 503 : nil } } }
+        #expect(await cluster.put(moving, body: payload).status == 503)
+    }
+
     @Test func downPrimaryMeansAHandoffTakesTheWrite() async {
         let cluster = await ProxyTestCluster()
         cluster.seedContainer("AUTH_test", "photos")

@@ -145,13 +145,16 @@ struct ProxyTestCluster {
     let hasher = PathHasher(prefix: "pre", suffix: "suf")
     let clock = TickClock()
 
-    init(nodes: Int = 5, replicas: Int = 3, configure: (inout ProxyServer.Configuration) -> Void = { _ in }) async {
+    /// `joining`: nodes whose devices are still joining (the ring moves replicas to them).
+    init(nodes: Int = 5, replicas: Int = 3, joining: Set<Int> = [],
+         configure: (inout ProxyServer.Configuration) -> Void = { _ in }) async {
         network = InMemoryNetwork(seed: 7)
         var set = DeviceSet()
         for index in 0..<nodes {
             let node = NodeID("node\(index)")!
             set.join(DeviceSpec(id: DeviceID(node: node, index: 0), node: node, zone: "z\(index)",
-                                address: Self.address(index)), by: NodeID("writer")!)
+                                address: Self.address(index)), as: joining.contains(index) ? .joining : .active,
+                     by: NodeID("writer")!)
         }
         ring = Ring(deviceSet: set, parameters: RingParameters(partPower: 4, replicas: replicas)!)
         view = FixedClusterView(ring: ring, local: NodeID("proxy")!)

@@ -258,21 +258,31 @@ def test_nodes_join_and_drain_away_with_nothing_lost(durable):
         big = Cluster(5)
         wait_until("five devices in every node's ring",
                    lambda: all(len(big.status(n)["ring"]["devices"]) == 5 for n in range(1, 6)), 60)
-        after = ring_counts(big, 1)
+        # The two joins are staged: the newcomers are "joining" and each partition moves
+        # at most one replica at a time (the ring checks that; here we see it happen).
+        seen = {"joining": set(), "moving": 0}
 
         def replication(n):
             return get_json(f"http://127.0.0.1:{8079 + n}/cluster/replication")
-        # Only passes that start after every node has the new ring count.
-        baseline = {n: replication(n)["passes"] for n in range(1, 6)}
 
         def settled():
+            ring = big.status(1)["ring"]
+            seen["moving"] = max(seen["moving"], ring["moving"])
+            seen["joining"] |= {d["id"] for d in ring["devices"] if d["state"] == "joining"}
+            if ring["moving"] or any(d["state"] != "active" for d in ring["devices"]):
+                return False
+            # Only passes that start after the last join turned active count.
+            if "baseline" not in seen:
+                seen["baseline"] = {n: replication(n)["passes"] for n in range(1, 6)}
             counts = replica_counts(range(1, 6))
             if len(counts) < len(acked) or any(c != 3 for c in counts.values()):
                 return False
             reports = {n: replication(n) for n in range(1, 6)}
-            return all(r["passes"] >= baseline[n] + 2 and r["pending_handoffs"] == 0 for n, r in reports.items())
-        wait_until("partitions moved to the new nodes, three replicas each", settled, 180)
+            return all(r["passes"] >= seen["baseline"][n] + 2 and r["pending_handoffs"] == 0 for n, r in reports.items())
+        wait_until("the joins settled: both devices active, three replicas each", settled, 240)
         moved_seconds = time.monotonic() - started
+        after = ring_counts(big, 1)
+        assert all(len(big.status(n)["ring"]["devices"]) == 5 and big.status(n)["ring"]["moving"] == 0 for n in range(1, 6))
     finally:
         stop.set()
         thread.join()
@@ -282,6 +292,7 @@ def test_nodes_join_and_drain_away_with_nothing_lost(durable):
     moved = sum(max(0, after[d] - before.get(d, 0)) for d in after)
     assert moved <= 1.05 * minimum, f"moved {moved} partition-replicas, minimum {minimum}"
     assert all(data_files(n) for n in (4, 5)), "the new nodes received no data"
+    assert seen["moving"] > 0 and len(seen["joining"]) >= 1, f"no staged move was seen: {seen}"
 
     # Drain node 5 away: its data moves, then it leaves and stops by itself.
     node5 = big.pid(5)
@@ -299,5 +310,6 @@ def test_nodes_join_and_drain_away_with_nothing_lost(durable):
     lost = check_everything_reads_back(acked, [1, 4], "move")
     assert lost == [], f"lost after the drain: {lost[:5]}"
     print(f"\njoin 4th+5th: {len(acked)} objects, {reads[0]} reads during the move, 0 failed; moved {moved} "
-          f"partition-replicas (minimum {minimum}, ratio {moved / max(1, minimum):.3f}); settled in {moved_seconds:.1f} s. "
+          f"partition-replicas (minimum {minimum}, ratio {moved / max(1, minimum):.3f}); at most {seen['moving']} partitions "
+          f"moving one replica at once; settled (both active) in {moved_seconds:.1f} s. "
           f"drain of node5: stopped after {drained_seconds:.1f} s, 0 lost")

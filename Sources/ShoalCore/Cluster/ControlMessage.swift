@@ -8,6 +8,9 @@ public enum ControlRequest: Hashable, Sendable {
     case removeNode(NodeID)
     /// Take a node's devices out of the ring; the node leaves once its data has moved.
     case drainNode(NodeID)
+    /// "On which ring have your replicators finished every move?" — asked of every member
+    /// by a joining node before it turns its device active.
+    case movesDone
 }
 
 /// Answers to ``ControlRequest``.
@@ -19,6 +22,9 @@ public enum ControlResponse: Hashable, Sendable {
     case refused(reason: String)
     /// The node's `devices` are draining.
     case draining(node: NodeID, devices: Int)
+    /// The checksum of the ring on which this node's replicators last passed and left
+    /// nothing to hand over; nil while moves remain (or it stores nothing yet).
+    case movesDone(ring: String?)
 }
 
 /// What a seed tells a joining node about the cluster.
@@ -47,6 +53,8 @@ extension ControlRequest: WireCodable {
         case .drainNode(let node):
             writer.write(UInt8(3))
             node.encode(into: &writer)
+        case .movesDone:
+            writer.write(UInt8(4))
         }
     }
 
@@ -57,6 +65,7 @@ extension ControlRequest: WireCodable {
         case 1: self = .clusterInfo
         case 2: self = .removeNode(try NodeID(from: &reader))
         case 3: self = .drainNode(try NodeID(from: &reader))
+        case 4: self = .movesDone
         default: throw .unknownTag(field: "control request", value: UInt64(tag))
         }
     }
@@ -82,6 +91,9 @@ extension ControlResponse: WireCodable {
             writer.write(UInt8(4))
             node.encode(into: &writer)
             writer.writeVarint(devices)
+        case .movesDone(let ring):
+            writer.write(UInt8(5))
+            writer.writeString(ring ?? "")
         }
     }
 
@@ -101,6 +113,9 @@ extension ControlResponse: WireCodable {
         case 4:
             let node = try NodeID(from: &reader)
             self = .draining(node: node, devices: try reader.readCount(field: "devices", limit: 1 << 20))
+        case 5:
+            let ring = try reader.readString(field: "ring checksum", limit: 64)
+            self = .movesDone(ring: ring.isEmpty ? nil : ring)
         default:
             throw .unknownTag(field: "control response", value: UInt64(tag))
         }

@@ -34,15 +34,30 @@ public struct DeviceVersion: Hashable, Comparable, Sendable, Codable, CustomStri
 }
 
 /// One device as the cluster knows it: who serves it, where, in which zone, with what
-/// weight. A draining device (`shoal remove`) takes no partitions but its node stays in the
-/// cluster until its data has moved to the new owners; a removed device stays as a
+/// weight, and where it stands in a ring change.
+///
+/// A new device of a running cluster starts `joining`: the ring moves partitions to it one
+/// replica at a time (see ``Ring``) and its node marks it `active` once every move has
+/// finished. A draining device (`shoal remove`) takes no partitions but its node stays in
+/// the cluster until its data has moved to the new owners; a removed device stays as a
 /// tombstone (`state == .removed`) so that a stale copy cannot bring it back.
 public struct DeviceRecord: Hashable, Sendable, Codable {
-    public enum State: UInt8, Hashable, Sendable, Codable {
+    public enum State: UInt8, Hashable, Sendable, Codable, CustomStringConvertible {
         case active = 1
         case removed = 2
         /// Leaving: out of the ring, its node still serving and pushing its data away.
         case draining = 3
+        /// Arriving: in the target ring, receiving its partitions; active once they have all moved.
+        case joining = 4
+
+        public var description: String {
+            switch self {
+            case .active: "active"
+            case .removed: "removed"
+            case .draining: "draining"
+            case .joining: "joining"
+            }
+        }
     }
 
     public let id: DeviceID
@@ -69,10 +84,16 @@ public struct DeviceRecord: Hashable, Sendable, Codable {
         self.version = version
     }
 
-    /// In the ring.
+    /// Settled in the ring: holds its partitions and takes new ones.
     public var isActive: Bool { state == .active }
-    /// Not removed yet: active or draining (its node is still a member).
+    /// Not removed yet: active, joining or draining (its node is still a member).
     public var isPresent: Bool { state != .removed }
+    /// Owns partitions once the changes in flight finish: active or joining.
+    public var takesPartitions: Bool { state == .active || state == .joining }
+    /// Held partitions before the changes in flight: active or draining.
+    public var heldPartitions: Bool { state == .active || state == .draining }
+    /// Part of a ring change still in flight: joining or draining.
+    public var isChanging: Bool { state == .joining || state == .draining }
 
     /// The same device in `state`, written at `version`.
     public func with(state: State, at version: DeviceVersion) -> DeviceRecord {

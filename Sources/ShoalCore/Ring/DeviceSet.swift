@@ -14,7 +14,7 @@ public struct DeviceSet: Hashable, Sendable {
         for record in records { apply(record) }
     }
 
-    /// Devices that take partitions, sorted by id.
+    /// Devices settled in the ring (not joining or draining), sorted by id.
     public var activeDevices: [DeviceRecord] {
         records.values.filter(\.isActive).sorted { $0.id < $1.id }
     }
@@ -49,14 +49,33 @@ public struct DeviceSet: Hashable, Sendable {
 
     /// Adds (or re-adds, or updates) a device on behalf of `writer`, stamped after
     /// everything this replica has seen. Returns the record written, to be gossiped.
+    ///
+    /// A device already present keeps its state (a restart with a new address stays
+    /// joining, active or draining); a new one takes `state`: `joining` in a running
+    /// cluster, so that its partitions move to it in steps, `active` when it founds one.
     @discardableResult
-    public mutating func join(_ device: DeviceSpec, by writer: NodeID) -> DeviceRecord {
+    public mutating func join(_ device: DeviceSpec, as state: DeviceRecord.State = .active, by writer: NodeID) -> DeviceRecord {
+        let current = records[device.id].flatMap { $0.isPresent ? $0.state : nil }
         let record = DeviceRecord(
             id: device.id, node: device.node, zone: device.zone, address: device.address,
-            weight: device.weight, version: DeviceVersion(counter: version + 1, writer: writer)
+            weight: device.weight, state: current ?? state, version: DeviceVersion(counter: version + 1, writer: writer)
         )
         apply(record)
         return record
+    }
+
+    /// Marks a joining device active: every partition the ring moved to it has arrived.
+    /// Nil when it is unknown or not joining.
+    @discardableResult
+    public mutating func activate(_ id: DeviceID, by writer: NodeID) -> DeviceRecord? {
+        guard let current = records[id], current.state == .joining else { return nil }
+        return write(current.with(state: .active, at: DeviceVersion(counter: version + 1, writer: writer)))
+    }
+
+    /// Devices joining or draining, oldest change first: the ring moves the oldest change's
+    /// replicas first, and a joining device may turn active only when it is the oldest.
+    public var changesInFlight: [DeviceRecord] {
+        records.values.filter(\.isChanging).sorted { $0.version < $1.version }
     }
 
     /// Tombstones a device; nil when it is unknown or already removed.
@@ -66,11 +85,11 @@ public struct DeviceSet: Hashable, Sendable {
         return write(current.with(state: .removed, at: DeviceVersion(counter: version + 1, writer: writer)))
     }
 
-    /// Takes an active device out of the ring while its node stays to push its data to the
-    /// new owners; nil when it is unknown or not active.
+    /// Takes an active (or joining) device out of the ring while its node stays to push its
+    /// data to the new owners; nil when it is unknown or not in the ring.
     @discardableResult
     public mutating func drain(_ id: DeviceID, by writer: NodeID) -> DeviceRecord? {
-        guard let current = records[id], current.isActive else { return nil }
+        guard let current = records[id], current.takesPartitions else { return nil }
         return write(current.with(state: .draining, at: DeviceVersion(counter: version + 1, writer: writer)))
     }
 
@@ -80,10 +99,10 @@ public struct DeviceSet: Hashable, Sendable {
         devices(of: node, where: \.isPresent).compactMap { remove($0, by: writer) }
     }
 
-    /// Drains every active device of `node`; returns the records written.
+    /// Drains every device of `node` in the ring; returns the records written.
     @discardableResult
     public mutating func drainNode(_ node: NodeID, by writer: NodeID) -> [DeviceRecord] {
-        devices(of: node, where: \.isActive).compactMap { drain($0, by: writer) }
+        devices(of: node, where: \.takesPartitions).compactMap { drain($0, by: writer) }
     }
 
     /// Nodes with a device not yet removed: the cluster's members by explicit join.

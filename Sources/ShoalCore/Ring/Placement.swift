@@ -1,7 +1,9 @@
 /// Which devices a proxy talks to for one partition, as OpenStack Swift's proxy picks them:
 /// the write set (primaries, with a handoff standing in for each down primary) and the
-/// read order (live primaries, the local node first, then live handoffs). Pure: the
-/// caller says which nodes are down and which node it runs on.
+/// read order (live primaries, the local node first, then live handoffs). While a replica
+/// of the partition moves, the device it leaves is written too (outside the quorum) and
+/// read before the device it moves to. Pure: the caller says which nodes are down and
+/// which node it runs on.
 public enum Placement {
     /// One device a write goes to.
     public struct WriteTarget: Hashable, Sendable {
@@ -11,11 +13,16 @@ public enum Placement {
         /// (container updates) stay one to one.
         public let replicaIndex: Int
         public let isHandoff: Bool
+        /// The device a replica is moving away from: written so that it stays current while
+        /// it is read first, but its answer does not count toward the quorum (the new
+        /// owners must hold every acknowledged write) and it sends no listing updates.
+        public let isLeaving: Bool
 
-        public init(device: DeviceRecord, replicaIndex: Int, isHandoff: Bool) {
+        public init(device: DeviceRecord, replicaIndex: Int, isHandoff: Bool, isLeaving: Bool = false) {
             self.device = device
             self.replicaIndex = replicaIndex
             self.isHandoff = isHandoff
+            self.isLeaving = isLeaving
         }
     }
 
@@ -26,7 +33,8 @@ public enum Placement {
     }
 
     /// Live primaries in slot order; each down primary replaced by the next live handoff
-    /// (each handoff used once). Fewer targets than replicas only when too few devices live.
+    /// (each handoff used once); then, while a replica moves, the live device it leaves.
+    /// Fewer quorum targets than replicas only when too few devices live.
     public static func writeTargets(partition: Int, ring: Ring, isDown: (DeviceRecord) -> Bool) -> [WriteTarget] {
         guard ring.replicaCount > 0 else { return [] }
         var handoffs = ring.handoffs(of: partition).filter { !isDown($0) }.makeIterator()
@@ -38,20 +46,26 @@ public enum Placement {
                 targets.append(WriteTarget(device: handoff, replicaIndex: index, isHandoff: true))
             }
         }
+        if let leaving = ring.leaving(of: partition), !isDown(leaving) {
+            targets.append(WriteTarget(device: leaving, replicaIndex: targets.count, isHandoff: false, isLeaving: true))
+        }
         return targets
     }
 
     /// Devices to read from, in order: live primaries (those on `localNode` first, the
     /// rest in ring order), then live handoffs, at most `limit` in all (Swift's
-    /// `request_node_count`, 2 × replicas by default).
+    /// `request_node_count`, 2 × replicas by default). While a replica moves, the device
+    /// it leaves (which has everything) comes before the one it moves to (which may not yet).
     public static func readOrder(partition: Int, ring: Ring, localNode: NodeID?, isDown: (DeviceRecord) -> Bool,
                                  limit: Int? = nil) -> [DeviceRecord] {
-        let primaries = ring.primaries(of: partition).filter { !isDown($0) }
-        let local = primaries.filter { $0.node == localNode }
-        let remote = primaries.filter { $0.node != localNode }
+        let arriving = ring.arriving(of: partition)
+        let moving = [ring.leaving(of: partition), arriving].compactMap { $0 }.filter { !isDown($0) }
+        let settled = ring.primaries(of: partition).filter { !isDown($0) && $0.id != arriving?.id }
+        let local = settled.filter { $0.node == localNode }
+        let remote = settled.filter { $0.node != localNode }
         let handoffs = ring.handoffs(of: partition).filter { !isDown($0) }
         let bound = limit ?? 2 * ring.replicaCount
-        return Array((local + remote + handoffs).prefix(bound))
+        return Array((local + remote + moving + handoffs).prefix(bound))
     }
 
     /// Which container replicas each object replica slot updates (Swift's

@@ -14,34 +14,49 @@ import Crypto
 /// With equal weights nothing is calibrated.
 ///
 /// Because scores depend only on (partition, device), adding a device moves only the
-/// replicas it now wins and removing one moves only its own. The same device set gives a
-/// byte-identical table and ``checksum`` on every node, whatever order it was learned in.
+/// replicas it now wins and removing one moves only its own. While devices join or drain,
+/// each partition moves at most one replica at a time, and the device it moves away from
+/// stays a write target and the first to read until the move is over (``RingTransition``).
+/// The same device set gives a byte-identical table and ``checksum`` on every node,
+/// whatever order it was learned in.
 public struct Ring: Sendable {
     public let parameters: RingParameters
     /// The device set's version this ring was computed from.
     public let version: UInt64
-    /// Devices that take partitions (active, weight > 0), sorted by id; table entries index it.
+    /// Devices the table names (weight > 0), sorted by id: those that take partitions
+    /// (active, joining) and, during a move, draining ones still handing theirs over.
     public let devices: [DeviceRecord]
     /// Replicas actually placed per partition: `min(parameters.replicas, devices.count)`.
     public let replicaCount: Int
     /// Partition-major: the devices of partition `p` are `table[p*replicaCount ..< (p+1)*replicaCount]`.
     let table: [UInt32]
-    /// Hex SHA-256 of the parameters, devices and table: nodes compare it to agree.
+    /// Per partition, the device (index into ``devices``) one replica is moving away
+    /// from, or ``notMoving``; empty when no partition moves.
+    let leavingTable: [UInt32]
+    /// Per partition, the slot of its row the moving replica goes to.
+    let movingSlot: [UInt8]
+    /// Hex SHA-256 of the parameters, devices, table and moves: nodes compare it to agree.
     public let checksum: String
 
     let scorer: RendezvousScorer
 
+    static let notMoving = UInt32.max
+
     /// Computes the ring of `deviceSet` with `parameters`.
     public init(deviceSet: DeviceSet, parameters: RingParameters) {
-        let devices = deviceSet.activeDevices.filter { $0.weight > 0 }
+        let usable = deviceSet.sortedRecords.filter { $0.weight > 0 }
+        let layout = RingTransition.layout(source: usable.filter(\.heldPartitions), target: usable.filter(\.takesPartitions),
+                                           parameters: parameters)
         self.parameters = parameters
         self.version = deviceSet.version
-        self.devices = devices
-        self.replicaCount = min(parameters.replicas, devices.count)
-        let (scorer, table) = WeightCalibration.place(devices: devices, parameters: parameters, replicas: replicaCount)
-        self.scorer = scorer
-        self.table = table
-        self.checksum = Ring.checksum(parameters: parameters, version: deviceSet.version, devices: devices, table: table)
+        self.devices = layout.devices
+        self.replicaCount = layout.replicaCount
+        self.scorer = layout.scorer
+        self.table = layout.table
+        self.leavingTable = layout.leaving
+        self.movingSlot = layout.movingSlot
+        self.checksum = Ring.checksum(parameters: parameters, version: deviceSet.version, devices: layout.devices,
+                                      table: layout.table, leaving: layout.leaving)
     }
 
     public var partitionCount: Int { parameters.partitionCount }
@@ -56,12 +71,31 @@ public struct Ring: Sendable {
         primaryIndices(of: partition).map { devices[Int($0)] }
     }
 
+    /// The device a replica of `partition` is moving away from, while it moves: it still
+    /// holds everything, gets the partition's writes too, and is read before the newcomer.
+    public func leaving(of partition: Int) -> DeviceRecord? {
+        guard !leavingTable.isEmpty else { return nil }
+        let entry = leavingTable[partition]
+        return entry == Self.notMoving ? nil : devices[Int(entry)]
+    }
+
+    /// The device a replica of `partition` is moving to, while it moves (one of its primaries).
+    public func arriving(of partition: Int) -> DeviceRecord? {
+        guard leaving(of: partition) != nil else { return nil }
+        return devices[Int(table[partition * replicaCount + Int(movingSlot[partition])])]
+    }
+
+    /// How many partitions have a replica moving.
+    public var movingPartitions: Int { leavingTable.count { $0 != Self.notMoving } }
+
     /// The devices that stand in when primaries fail, in the order to try them: devices in
-    /// zones the primaries do not use first, then the rest, each group by score.
+    /// zones the primaries do not use first, then the rest, each group by score. A draining
+    /// device or one a replica is leaving is never a handoff.
     public func handoffs(of partition: Int) -> [DeviceRecord] {
-        let primary = Set(primaryIndices(of: partition).map(Int.init))
+        var primary = Set(primaryIndices(of: partition).map(Int.init))
         let usedZones = Set(primary.map { scorer.zoneOf[$0] })
-        let ranked = (0..<devices.count).filter { !primary.contains($0) }
+        if !leavingTable.isEmpty, leavingTable[partition] != Self.notMoving { primary.insert(Int(leavingTable[partition])) }
+        let ranked = (0..<devices.count).filter { !primary.contains($0) && devices[$0].takesPartitions }
             .map { (index: $0, score: scorer.score(partitionMix: RendezvousScorer.partitionMix(partition), device: $0)) }
             .sorted { RendezvousScorer.better($0.score, $0.index, than: $1.score, $1.index) }
         let fresh = ranked.filter { !usedZones.contains(scorer.zoneOf[$0.index]) }
@@ -97,10 +131,11 @@ public struct Ring: Sendable {
         return moved
     }
 
-    static func checksum(parameters: RingParameters, version: UInt64, devices: [DeviceRecord], table: [UInt32]) -> String {
+    static func checksum(parameters: RingParameters, version: UInt64, devices: [DeviceRecord], table: [UInt32],
+                         leaving: [UInt32]) -> String {
         var hasher = SHA256()
         var header = ByteWriter()
-        header.writeString("shoal-ring-v1")
+        header.writeString("shoal-ring-v2")
         parameters.encode(into: &header)
         header.write(version)
         header.writeVarint(devices.count)
@@ -110,9 +145,11 @@ public struct Ring: Sendable {
             header.writeString(device.zone)
             device.address.encode(into: &header)
             header.write(device.weight)
+            header.write(device.state.rawValue)
         }
         hasher.update(data: header.bytes)
         table.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        leaving.withUnsafeBytes { hasher.update(bufferPointer: $0) }
         return hasher.finalize().map { String($0, radix: 16).leftPadded(to: 2) }.joined()
     }
 }

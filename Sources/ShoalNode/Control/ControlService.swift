@@ -2,15 +2,20 @@ import Logging
 import ShoalCore
 import ShoalPorts
 
-/// Answers the control channel: cluster info for joining nodes, and `shoal remove`.
+/// Answers the control channel: cluster info for joining nodes, `shoal remove`, and
+/// whether this node's moves for a ring are done (asked by joining nodes).
 public struct ControlService: TransportHandler {
     let info: ClusterInfo
     let membership: MembershipService
+    /// The ring this node's replicators last finished every move on (nil: not done, or no storage).
+    let movesDone: @Sendable () -> String?
     let logger: Logger
 
-    public init(info: ClusterInfo, membership: MembershipService, logger: Logger) {
+    public init(info: ClusterInfo, membership: MembershipService, movesDone: @escaping @Sendable () -> String? = { nil },
+                logger: Logger) {
         self.info = info
         self.membership = membership
+        self.movesDone = movesDone
         self.logger = logger
     }
 
@@ -30,6 +35,8 @@ public struct ControlService: TransportHandler {
                 let devices = await membership.drainNode(node)
                 logger.notice("node draining by request", metadata: ["node": "\(node)", "devices": "\(devices)"])
                 answer = devices > 0 ? .draining(node: node, devices: devices) : .refused(reason: "\(node) has no active devices")
+            case .movesDone:
+                answer = .movesDone(ring: movesDone())
             }
         } catch {
             return TransportResponse(status: .badRequest, head: ControlResponse.refused(reason: "\(error)").wireBytes())

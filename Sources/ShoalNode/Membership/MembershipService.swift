@@ -114,8 +114,10 @@ public actor MembershipService: Service, TransportHandler, ClusterStatusProvider
         guard alone || instance.aliveCount > 1 else { return [] }
         let devices = pendingDevices
         pendingDevices = []
-        logger.info("joining devices", metadata: ["devices": "\(devices.map(\.id.rawValue))"])
-        return instance.joinDevices(devices, now: now)
+        // The first devices found the cluster; later ones join it and fill up in steps.
+        let founding = instance.deviceSet.records.values.allSatisfy { !$0.isPresent }
+        logger.info("joining devices", metadata: ["devices": "\(devices.map(\.id.rawValue))", "founding": "\(founding)"])
+        return instance.joinDevices(devices, as: founding ? .active : .joining, now: now)
     }
 
     // MARK: Transport
@@ -207,6 +209,33 @@ public actor MembershipService: Service, TransportHandler, ClusterStatusProvider
         return records.isEmpty ? 0 : instance.deviceSet.records.values.filter { $0.node == node && $0.state == .draining }.count
     }
 
+    /// This node's joining devices that may turn active now: those of the oldest change in
+    /// flight (the ring moves their replicas before any later change's), so that once every
+    /// member's replication has finished on this ring, they have everything.
+    public var devicesReadyToSettle: [DeviceID] {
+        guard let oldest = instance.deviceSet.changesInFlight.first,
+              oldest.node == configuration.node, oldest.state == .joining else { return [] }
+        return [oldest.id]
+    }
+
+    /// Marks this node's joining devices `ids` active; returns how many changed.
+    public func activate(_ ids: [DeviceID]) async -> Int {
+        let directives = instance.activateDevices(ids)
+        await perform(directives)
+        return directives.isEmpty ? 0 : ids.count
+    }
+
+    /// Members SWIM holds alive (this node too), with their cluster addresses.
+    public var liveMembers: [(node: NodeID, address: ClusterAddress)] {
+        instance.members.filter { $0.status == .alive }.map { ($0.node, $0.meta.clusterAddress) }
+    }
+
+    /// Whether a device of `node` is still a primary of some partition in the current ring
+    /// (a draining device is one until the ring has moved every replica off it).
+    public func holdsPrimaries(_ node: NodeID) -> Bool {
+        ring.devices.contains { $0.node == node && (ringCounts[$0.id] ?? 0) > 0 }
+    }
+
     /// Whether this node's devices are all draining (it should leave once empty).
     public var isDraining: Bool {
         let mine = instance.deviceSet.records.values.filter { $0.node == configuration.node && $0.isPresent }
@@ -223,14 +252,15 @@ public actor MembershipService: Service, TransportHandler, ClusterStatusProvider
     }
 
     public func clusterStatus() -> ClusterStatus {
-        let totalWeight = ring.devices.reduce(0) { $0 + $1.weight }
+        let totalWeight = ring.devices.filter(\.takesPartitions).reduce(0) { $0 + $1.weight }
         let slots = Double(ring.replicaCount * ring.partitionCount)
         let devices = ring.devices.map { device in
             let count = ringCounts[device.id] ?? 0
             let share = totalWeight > 0 ? slots * device.weight / totalWeight : 0
             return ClusterStatus.Device(
                 id: device.id.rawValue, node: device.node.rawValue, zone: device.zone, weight: device.weight,
-                partitions: count, balancePercent: share > 0 ? (Double(count) / share * 1000).rounded() / 10 : 0)
+                partitions: count, balancePercent: share > 0 ? (Double(count) / share * 1000).rounded() / 10 : 0,
+                state: device.state.description)
         }
         let members = instance.members.map { member in
             ClusterStatus.Member(
@@ -241,7 +271,11 @@ public actor MembershipService: Service, TransportHandler, ClusterStatusProvider
         return ClusterStatus(
             node: configuration.node.rawValue, secretFingerprint: configuration.secretFingerprint, members: members,
             ring: .init(version: ring.version, checksum: ring.checksum, partPower: ring.parameters.partPower,
-                        replicas: ring.parameters.replicas, devices: devices),
-            draining: Set(instance.deviceSet.records.values.filter { $0.state == .draining }.map(\.node.rawValue)).sorted())
+                        replicas: ring.parameters.replicas, devices: devices, moving: ring.movingPartitions),
+            draining: nodes(in: .draining), joining: nodes(in: .joining))
+    }
+
+    private func nodes(in state: DeviceRecord.State) -> [String] {
+        Set(instance.deviceSet.records.values.filter { $0.state == state }.map(\.node.rawValue)).sorted()
     }
 }

@@ -36,18 +36,22 @@ public struct ClusterStatus: Codable, Sendable, Equatable {
         public var partitions: Int
         /// Partition-replicas held versus the weighted share, in percent (100 = exact share).
         public var balancePercent: Double
+        /// `active`, `joining` (partitions still arriving) or `draining` (still handing them over).
+        public var state: String
 
-        public init(id: String, node: String, zone: String, weight: Double, partitions: Int, balancePercent: Double) {
+        public init(id: String, node: String, zone: String, weight: Double, partitions: Int, balancePercent: Double,
+                    state: String = "active") {
             self.id = id
             self.node = node
             self.zone = zone
             self.weight = weight
             self.partitions = partitions
             self.balancePercent = balancePercent
+            self.state = state
         }
 
         enum CodingKeys: String, CodingKey {
-            case id, node, zone, weight, partitions
+            case id, node, zone, weight, partitions, state
             case balancePercent = "balance_percent"
         }
     }
@@ -58,17 +62,20 @@ public struct ClusterStatus: Codable, Sendable, Equatable {
         public var partPower: Int
         public var replicas: Int
         public var devices: [Device]
+        /// Partitions with a replica moving (one at most each) while devices join or drain.
+        public var moving: Int
 
-        public init(version: UInt64, checksum: String, partPower: Int, replicas: Int, devices: [Device]) {
+        public init(version: UInt64, checksum: String, partPower: Int, replicas: Int, devices: [Device], moving: Int = 0) {
             self.version = version
             self.checksum = checksum
             self.partPower = partPower
             self.replicas = replicas
             self.devices = devices
+            self.moving = moving
         }
 
         enum CodingKeys: String, CodingKey {
-            case version, checksum, replicas, devices
+            case version, checksum, replicas, devices, moving
             case partPower = "part_power"
         }
     }
@@ -80,21 +87,24 @@ public struct ClusterStatus: Codable, Sendable, Equatable {
     public var ring: RingSummary
     /// Nodes whose devices are draining (out of the ring, data still moving away).
     public var draining: [String]
+    /// Nodes whose devices are joining (in the ring, partitions still arriving).
+    public var joining: [String]
     /// Each member's replication, when gathered (`shoal status` asks every node).
     public var replication: [ReplicationStatus]?
 
     public init(node: String, secretFingerprint: String, members: [Member], ring: RingSummary, draining: [String] = [],
-                replication: [ReplicationStatus]? = nil) {
+                joining: [String] = [], replication: [ReplicationStatus]? = nil) {
         self.node = node
         self.secretFingerprint = secretFingerprint
         self.members = members
         self.ring = ring
         self.draining = draining
+        self.joining = joining
         self.replication = replication
     }
 
     enum CodingKeys: String, CodingKey {
-        case node, members, ring, draining, replication
+        case node, members, ring, draining, joining, replication
         case secretFingerprint = "secret_fingerprint"
     }
 }

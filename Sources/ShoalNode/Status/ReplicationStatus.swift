@@ -16,10 +16,14 @@ public struct ReplicationStatus: Codable, Sendable, Equatable {
     public var running: Bool
     /// Seconds the pass in progress has run.
     public var passElapsedSeconds: Double
+    /// The ring checksum on which every replicator of this node last passed and left
+    /// nothing to hand over: its moves for that ring are done. Nil while they are not.
+    public var cleanRing: String?
 
     public init(node: String, partitions: Int, partitionsDone: Int, handoffPartitions: Int, handoffsCleared: Int,
                 pendingHandoffs: Int, bytesMoved: Int, passes: Int, lastPassSeconds: Double, running: Bool,
-                passElapsedSeconds: Double) {
+                passElapsedSeconds: Double, cleanRing: String? = nil) {
+        self.cleanRing = cleanRing
         self.node = node
         self.partitions = partitions
         self.partitionsDone = partitionsDone
@@ -52,5 +56,6 @@ public struct ReplicationStatus: Codable, Sendable, Equatable {
         case bytesMoved = "bytes_moved"
         case lastPassSeconds = "last_pass_seconds"
         case passElapsedSeconds = "pass_elapsed_seconds"
+        case cleanRing = "clean_ring"
     }
 }

@@ -11,13 +11,15 @@ public enum StatusTable {
         )
         let ring = status.ring
         out += "\nRing: version \(ring.version), checksum \(ring.checksum.prefix(16))…, "
-        out += "2^\(ring.partPower) partitions × \(ring.replicas) replicas\n"
+        out += "2^\(ring.partPower) partitions × \(ring.replicas) replicas"
+        out += ring.moving > 0 ? ", \(ring.moving) moving one replica\n" : "\n"
         out += table(
-            header: ["DEVICE", "NODE", "ZONE", "WEIGHT", "PARTITIONS", "BALANCE"],
+            header: ["DEVICE", "NODE", "ZONE", "WEIGHT", "PARTITIONS", "BALANCE", "STATE"],
             rows: ring.devices.map {
-                [$0.id, $0.node, $0.zone, format($0.weight), String($0.partitions), format($0.balancePercent) + "%"]
+                [$0.id, $0.node, $0.zone, format($0.weight), String($0.partitions), format($0.balancePercent) + "%", $0.state]
             }
         )
+        if !status.joining.isEmpty { out += "Joining (active once their partitions have arrived): \(status.joining.joined(separator: ", "))\n" }
         if !status.draining.isEmpty { out += "Draining (leave once their data has moved): \(status.draining.joined(separator: ", "))\n" }
         if let replication = status.replication, !replication.isEmpty {
             let waiting = replication.reduce(0) { $0 + $1.movesWaiting }

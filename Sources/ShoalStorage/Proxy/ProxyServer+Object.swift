@@ -123,7 +123,7 @@ extension ProxyServer {
         let partition = partition(snapshot, account: account, container: container, object: object)
         let targets = writeTargets(snapshot, partition: partition)
         let quorum = QuorumTracker.quorum(for: ring.replicaCount)
-        guard targets.count >= quorum else {
+        guard targets.count { !$0.isLeaving } >= quorum else {
             logger.error("too few live devices for a write", metadata: ["path": "\(request.path)", "targets": "\(targets.count)"])
             return StorageResponse(.serviceUnavailable)
         }
@@ -151,7 +151,8 @@ extension ProxyServer {
                     let answer = await request.value
                     queue.close()
                     await Self.drain(answer.response?.body)
-                    return answer
+                    // A leaving device is written so it stays current, but the quorum is the new owners'.
+                    return target.isLeaving ? nil : answer
                 }
             }
             let outcome = await tee.run(body)

@@ -105,20 +105,21 @@ public final class ProxyServer: StorageHandler {
         }
     }
 
-    /// Sends one request per target at once and collects every answer (Swift's
-    /// `make_requests`); `head(target)` builds each one.
+    /// Sends one request per target at once and collects the answers that count toward the
+    /// quorum (Swift's `make_requests`); `head(target)` builds each one. A device a replica
+    /// is leaving is written and waited for, but its answer does not count.
     func fanOut(_ targets: [Placement.WriteTarget], on channel: Envelope.Channel,
                 head: @Sendable @escaping (Placement.WriteTarget) -> BackendRequestHead) async -> [NodeAnswer] {
-        await withTaskGroup(of: NodeAnswer.self) { group in
+        await withTaskGroup(of: NodeAnswer?.self) { group in
             for target in targets {
                 group.addTask {
                     let answer = await self.send(head(target), on: channel, to: target.device)
                     await Self.drain(answer.response?.body)
-                    return answer
+                    return target.isLeaving ? nil : answer
                 }
             }
             var answers: [NodeAnswer] = []
-            for await answer in group { answers.append(answer) }
+            for await answer in group { if let answer { answers.append(answer) } }
             return answers
         }
     }
@@ -183,8 +184,9 @@ public final class ProxyServer: StorageHandler {
     /// Swift's pairing over the targets actually written, so every replica of the listing
     /// is told even when a down node left fewer targets than replicas (its update then
     /// waits as an async pending where it could not be delivered).
+    /// A device a replica is leaving updates nothing: the new owners carry the listing.
     static func updates(for targets: [Placement.WriteTarget], replicas: [DeviceRecord]) -> [DeviceID: [DeviceRecord]] {
-        let ordered = targets.sorted { $0.replicaIndex < $1.replicaIndex }
+        let ordered = targets.filter { !$0.isLeaving }.sorted { $0.replicaIndex < $1.replicaIndex }
         let pairing = Placement.updatePairing(slots: ordered.count, updates: replicas)
         return Dictionary(zip(ordered.map(\.device.id), pairing), uniquingKeysWith: { first, _ in first })
     }

@@ -25,9 +25,12 @@ public final class DatabaseReplicator<Broker: ReplicatedDatabase>: Sendable {
     /// Rows per `mergeItems` request (Swift's `per_diff`).
     let batchSize: Int
     let metrics: DatabaseReplicationMetrics
+    /// Told how each pass ended, so the node knows when a ring's moves have finished.
+    let progress: ReplicationProgress?
 
     init(kind: DatabaseKind, devicePaths: [DeviceID: String], brokers: BrokerCache<Broker>, client: BackendClient,
-         cluster: any ClusterView, logger: Logger, batchSize: Int) {
+         cluster: any ClusterView, logger: Logger, batchSize: Int, progress: ReplicationProgress?) {
+        self.progress = progress
         self.kind = kind
         self.devicePaths = devicePaths
         self.brokers = brokers
@@ -51,6 +54,7 @@ public final class DatabaseReplicator<Broker: ReplicatedDatabase>: Sendable {
             }
         }
         metrics.record(pass)
+        progress?.databasePassFinished(kind: kind.rawValue, ring: snapshot.ring.checksum, pending: pass.handoffsPending)
         return pass
     }
 
@@ -99,7 +103,11 @@ public final class DatabaseReplicator<Broker: ReplicatedDatabase>: Sendable {
             }
         }
         let isPrimary = primaries.contains { $0.id == device }
-        guard !isPrimary, !primaries.isEmpty, acknowledged.count == primaries.count else { return }
+        guard !isPrimary else { return }
+        guard !primaries.isEmpty, acknowledged.count == primaries.count else {
+            pass.handoffsPending += 1
+            return
+        }
         do {
             // Rows written since the pushes started keep the database here for another pass.
             guard let lowest = acknowledged.min(), try await broker.maxRow <= lowest else { return }
@@ -145,23 +153,27 @@ public struct ReplicationPass: Hashable, Sendable {
     public var rebuilt = 0
     /// Databases on non-primary devices removed after every primary had all their rows.
     public var handoffsRemoved = 0
+    /// Databases on non-primary devices that not every primary acknowledged yet.
+    public var handoffsPending = 0
     /// Peers that were down or failed, and databases that could not be read or removed.
     public var failures = 0
 }
 
 extension DatabaseReplicator where Broker == ContainerBroker {
     /// Replicates the container databases `server` keeps, through its brokers and client.
-    public convenience init(server: ContainerServer, batchSize: Int = 1_000) {
+    public convenience init(server: ContainerServer, batchSize: Int = 1_000, progress: ReplicationProgress? = nil) {
         self.init(kind: .container, devicePaths: server.devicePaths, brokers: server.brokers,
-                  client: server.updates.client, cluster: server.updates.cluster, logger: server.logger, batchSize: batchSize)
+                  client: server.updates.client, cluster: server.updates.cluster, logger: server.logger, batchSize: batchSize,
+                  progress: progress)
     }
 }
 
 extension DatabaseReplicator where Broker == AccountBroker {
     /// Replicates the account databases `server` keeps; account servers send no requests of
     /// their own, so the client and cluster view come from the caller.
-    public convenience init(server: AccountServer, client: BackendClient, cluster: any ClusterView, batchSize: Int = 1_000) {
+    public convenience init(server: AccountServer, client: BackendClient, cluster: any ClusterView, batchSize: Int = 1_000,
+                            progress: ReplicationProgress? = nil) {
         self.init(kind: .account, devicePaths: server.devicePaths, brokers: server.brokers,
-                  client: client, cluster: cluster, logger: server.logger, batchSize: batchSize)
+                  client: client, cluster: cluster, logger: server.logger, batchSize: batchSize, progress: progress)
     }
 }

@@ -75,13 +75,15 @@ public final class ObjectReplicator: Sendable {
     let configuration: Configuration
     let logger: Logger
     /// Where the pass in progress stands, for `shoal status` and `/metrics`.
-    public let progress = ReplicationProgress()
+    public let progress: ReplicationProgress
     /// When tombstones were last reclaimed (seconds), nil before the first pass.
     private let lastReclaim = Mutex<Double?>(nil)
 
     public init(server: ObjectServer, transport: any ClusterTransport, cluster: any ClusterView,
-                configuration: Configuration = Configuration(), logger: Logger) {
+                configuration: Configuration = Configuration(), progress: ReplicationProgress = ReplicationProgress(),
+                logger: Logger) {
         devices = server.devices
+        self.progress = progress
         layout = server.layout
         self.transport = transport
         self.cluster = cluster
@@ -145,7 +147,7 @@ public final class ObjectReplicator: Sendable {
         }
         pass.partitions = jobs.count
         pass.handoffPartitions = jobs.count { $0.isHandoff }
-        progress.begin(partitions: jobs.count, handoffs: pass.handoffPartitions)
+        progress.begin(partitions: jobs.count, handoffs: pass.handoffPartitions, ring: snapshot.ring.checksum)
         var start = 0
         while start < jobs.count {
             let batch = Array(jobs[start..<min(jobs.count, start + configuration.partitionsPerRequest)])

@@ -4,6 +4,11 @@ import Synchronization
 /// Where this node's object replication stands, for `shoal status` (moves in progress with
 /// a progress bar and an estimate) and `/metrics`: the pass in progress (partitions done of
 /// those held, handoff partitions still to move, bytes moved) and the last finished pass.
+///
+/// It also tells whether this node has finished moving data for a ring (``cleanRing``):
+/// the last pass of the object replicator and of each database replicator started on that
+/// ring and left nothing to hand over. A joining device turns active once every member says
+/// so for the current ring.
 public final class ReplicationProgress: Sendable {
     public struct Snapshot: Hashable, Sendable {
         /// Partitions held at the start of the pass in progress, and done so far.
@@ -22,24 +27,46 @@ public final class ReplicationProgress: Sendable {
         public var running = false
         /// Seconds the pass in progress has run.
         public var passElapsedSeconds = 0.0
+        /// The ring checksum the pass in progress started on, and the last finished one's.
+        public var passRing = ""
+        public var lastPassRing = ""
+        /// The ring every replicator's last pass started on and left no handoff behind, if any.
+        public var cleanRing: String?
 
         public init() {}
     }
 
+    /// One database replicator's last pass: its ring and the handoff databases it left.
+    private struct DatabasePass: Sendable {
+        var ring: String
+        var pending: Int
+    }
+
     private let state = Mutex(Snapshot())
     private let passStarted = Mutex(ContinuousClock.now)
+    private let databasePasses: Mutex<[String: DatabasePass?]>
 
-    public init() {}
+    /// `databaseKinds`: the database replicators (`container`, `account`) whose passes must
+    /// also be clean for ``Snapshot/cleanRing``.
+    public init(databaseKinds: [String] = []) {
+        databasePasses = Mutex(Dictionary(uniqueKeysWithValues: databaseKinds.map { ($0, nil) }))
+    }
 
     public var snapshot: Snapshot {
         var current = state.withLock { $0 }
         if current.running { current.passElapsedSeconds = (ContinuousClock.now - passStarted.withLock { $0 }).inSeconds }
+        let databases = databasePasses.withLock { $0 }
+        let objectsClean = current.passes > 0 && current.pendingHandoffs == 0 && !current.lastPassRing.isEmpty
+        if objectsClean, databases.values.allSatisfy({ $0.map { $0.ring == current.lastPassRing && $0.pending == 0 } ?? false }) {
+            current.cleanRing = current.lastPassRing
+        }
         return current
     }
 
-    func begin(partitions: Int, handoffs: Int) {
+    func begin(partitions: Int, handoffs: Int, ring: String) {
         passStarted.withLock { $0 = .now }
         state.withLock {
+            $0.passRing = ring
             $0.partitions = partitions
             $0.partitionsDone = 0
             $0.handoffPartitions = handoffs
@@ -62,10 +89,19 @@ public final class ReplicationProgress: Sendable {
     func finish(seconds: Double) {
         state.withLock {
             $0.running = false
+            $0.lastPassRing = $0.passRing
             $0.passes += 1
             $0.lastPassSeconds = seconds
             $0.pendingHandoffs = max(0, $0.handoffPartitions - $0.handoffsCleared)
         }
+    }
+}
+
+extension ReplicationProgress {
+    /// A database replicator finished a pass that started on `ring` and left `pending`
+    /// handoff databases that not every primary acknowledged.
+    func databasePassFinished(kind: String, ring: String, pending: Int) {
+        databasePasses.withLock { $0[kind] = DatabasePass(ring: ring, pending: pending) }
     }
 }
 
