@@ -103,9 +103,11 @@ struct BackgroundLoop: Service {
 
 /// Lets a draining node go: once membership says this node's devices are draining, and
 /// either the device holds no objects, containers or accounts any more, or the ring has
-/// moved every replica off it and its replicators have handed everything over on this ring
-/// (writes still reach it during the moves, but the quorum never counts it, so what arrived
-/// since is on the new owners too), it removes itself from the cluster, which stops the node.
+/// moved every replica off it, its replicators handed everything over on this ring, and
+/// every object left was written after that clean pass began (client writes keep reaching
+/// a leaving device during the moves, but the quorum never counts it, so those are on the
+/// new owners too; anything older, such as a push from a peer with a stale ring, waits for
+/// the next pass), it removes itself from the cluster, which stops the node.
 struct DrainWatch: Sendable {
     let membership: MembershipService
     let devicePath: String
@@ -133,20 +135,29 @@ struct DrainWatch: Sendable {
     }
 
     private func handedOver() async -> Bool {
-        let ring = await membership.ring
-        guard progress.snapshot.cleanRing == ring.checksum else { return false }
-        return await !membership.holdsPrimaries(membership.snapshot().localNode)
+        let ring = await membership.ring, replication = progress.snapshot
+        guard replication.cleanRing == ring.checksum, await !membership.holdsPrimaries(membership.snapshot().localNode),
+              !hasDatabases(), let partitions = try? await store.partitions() else { return false }
+        for partition in partitions {
+            guard let objects = try? await store.objects(inPartition: partition),
+                  objects.allSatisfy({ $0.timestamp.seconds >= replication.lastPassStartedAt }) else { return false }
+        }
+        return true
     }
 
     private func isEmpty() async -> Bool {
         guard let partitions = try? await store.partitions(), partitions.isEmpty else { return false }
+        return !hasDatabases()
+    }
+
+    private func hasDatabases() -> Bool {
         for folder in [StorageLayout.containerFolder, StorageLayout.accountFolder] {
             let walker = FileManager.default.enumerator(atPath: devicePath + "/" + folder)
             while let item = walker?.nextObject() as? String {
-                if item.hasSuffix(".db") { return false }
+                if item.hasSuffix(".db") { return true }
             }
         }
-        return true
+        return false
     }
 }
 

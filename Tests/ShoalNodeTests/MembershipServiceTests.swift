@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 import ShoalCore
 import ShoalMembership
 import ShoalPorts
@@ -16,6 +17,8 @@ struct MembershipServiceTests {
         let transport: InMemoryTransport
         let service: MembershipService
         let task: Task<Void, Never>
+        /// What the node answers to `movesDone`: the ring its (pretend) replicators finished on.
+        let movesDone: MovesReport
     }
 
     static func start(_ index: Int, network: InMemoryNetwork, seeds: [ClusterAddress]) async -> Node {
@@ -30,11 +33,13 @@ struct MembershipServiceTests {
                 devices: [DeviceSpec(id: DeviceID(node: id, index: 0), node: id, zone: "z\(index)", address: address)],
                 randomSeed: UInt64(index)),
             transport: transport, dataDirectory: nil, logger: Logger(label: "test"))
+        let movesDone = MovesReport()
+        let node = Node(id: id, address: address, transport: transport, service: service, task: Task { _ = try? await service.run() },
+                        movesDone: movesDone)
         await transport.register(
             ControlService(info: ClusterInfo(ring: ring, secretFingerprint: "test", node: id), membership: service,
-                           logger: Logger(label: "test")), for: .control)
-        let task = Task { _ = try? await service.run() }
-        return Node(id: id, address: address, transport: transport, service: service, task: task)
+                           movesDone: { node.movesDone.value }, logger: Logger(label: "test")), for: .control)
+        return node
     }
 
     /// Polls `condition` until true or `timeout` passes.
@@ -156,6 +161,45 @@ struct MembershipServiceTests {
         #expect(await !first.service.isDraining)
     }
 
+    @Test("a joining device turns active only when its join is the oldest and every member finished its moves on the current ring")
+    func joinSettles() async throws {
+        let (_, nodes) = await Self.startThree(seed: 15)
+        defer { for node in nodes { node.task.cancel() } }
+        let watches = nodes.map { node in
+            JoinWatch(membership: node.service, transport: node.transport, localMovesDone: { node.movesDone.value },
+                      logger: Logger(label: "test"))
+        }
+        func states() async -> [String] { await nodes[0].service.clusterStatus().ring.devices.map(\.state) }
+        /// Every node on one ring, which every member then reports done.
+        func everyoneDone() async -> String {
+            #expect(await Self.waitUntil(.seconds(20)) {
+                let checksums = await nodes.asyncMap { await $0.service.ring.checksum }
+                return Set(checksums).count == 1
+            })
+            let ring = await nodes[0].service.ring.checksum
+            for node in nodes { node.movesDone.value = ring }
+            return ring
+        }
+        // node1 founded the cluster; the others joined it.
+        #expect(await states() == ["active", "joining", "joining"])
+        let oldest = try #require(await nodes.asyncMap { await !$0.service.devicesReadyToSettle.isEmpty }.firstIndex(of: true))
+        let other = oldest == 1 ? 2 : 1
+
+        #expect(await watches[oldest].settleIfDone().isEmpty, "no member has finished its moves yet")
+        _ = await everyoneDone()
+        nodes[0].movesDone.value = "an older ring"
+        #expect(await watches[oldest].settleIfDone().isEmpty, "one member is not done on this ring")
+        _ = await everyoneDone()
+        #expect(await watches[other].settleIfDone().isEmpty, "a later join waits for the older one")
+        #expect(await watches[oldest].settleIfDone() == [DeviceID(node: nodes[oldest].id, index: 0)])
+        #expect(await Self.waitUntil(.seconds(20)) { await nodes[other].service.devicesReadyToSettle == [DeviceID(node: nodes[other].id, index: 0)] })
+        // The reports were for the ring before the activation: they no longer count.
+        #expect(await watches[other].settleIfDone().isEmpty)
+        _ = await everyoneDone()
+        #expect(await watches[other].settleIfDone() == [DeviceID(node: nodes[other].id, index: 0)])
+        #expect(await Self.waitUntil(.seconds(20)) { await states() == ["active", "active", "active"] })
+    }
+
     @Test("the control channel tells a joining node the ring shape")
     func clusterInfo() async throws {
         let network = InMemoryNetwork(seed: 13)
@@ -166,5 +210,24 @@ struct MembershipServiceTests {
             from: [first.address], over: joiner, timeout: .seconds(5), logger: Logger(label: "test"))
         #expect(info.ring == RingParameters(partPower: 8, replicas: 3))
         #expect(info.node == first.id)
+    }
+}
+
+extension Array {
+    /// `transform` applied to each element in turn.
+    func asyncMap<T>(_ transform: (Element) async -> T) async -> [T] {
+        var results: [T] = []
+        for element in self { results.append(await transform(element)) }
+        return results
+    }
+}
+
+/// What a test node answers to `movesDone`, set by the test.
+final class MovesReport: Sendable {
+    private let state = Mutex<String?>(nil)
+
+    var value: String? {
+        get { state.withLock { $0 } }
+        set { state.withLock { $0 = newValue } }
     }
 }

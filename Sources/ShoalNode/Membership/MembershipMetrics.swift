@@ -8,6 +8,8 @@ struct MembershipMetrics: Sendable {
     let sendFailures = Counter(label: "shoal_membership_send_failures_total")
     let decodeFailures = Counter(label: "shoal_membership_decode_failures_total")
     let ringVersion = Gauge(label: "shoal_ring_version")
+    /// Partitions with a replica moving while devices join or drain.
+    let movingPartitions = Gauge(label: "shoal_ring_moving_partitions")
     let localHealth = Gauge(label: "shoal_membership_local_health")
     let members: [SWIM.Status: Gauge] = Dictionary(uniqueKeysWithValues: SWIM.Status.allCases.map {
         ($0, Gauge(label: "shoal_membership_members", dimensions: [("status", $0.description)]))

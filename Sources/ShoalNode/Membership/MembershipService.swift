@@ -114,8 +114,9 @@ public actor MembershipService: Service, TransportHandler, ClusterStatusProvider
         guard alone || instance.aliveCount > 1 else { return [] }
         let devices = pendingDevices
         pendingDevices = []
-        // The first devices found the cluster; later ones join it and fill up in steps.
-        let founding = instance.deviceSet.records.values.allSatisfy { !$0.isPresent }
+        // A node started without seeds founds the cluster; a node given seeds joins it and
+        // fills up in steps (even if it has not learned the others' devices yet).
+        let founding = alone && instance.deviceSet.records.values.allSatisfy { !$0.isPresent }
         logger.info("joining devices", metadata: ["devices": "\(devices.map(\.id.rawValue))", "founding": "\(founding)"])
         return instance.joinDevices(devices, as: founding ? .active : .joining, now: now)
     }
@@ -175,8 +176,10 @@ public actor MembershipService: Service, TransportHandler, ClusterStatusProvider
         guard ring.checksum != previous.checksum else { return }
         logger.notice("ring changed", metadata: [
             "version": "\(ring.version)", "checksum": "\(ring.checksum.prefix(16))", "devices": "\(ring.devices.count)",
+            "moving": "\(ring.movingPartitions)",
         ])
         metrics.ringVersion.record(Int64(ring.version))
+        metrics.movingPartitions.record(Int64(ring.movingPartitions))
         do { try dataDirectory?.save(instance.deviceSet) } catch {
             logger.error("cannot save the device set", metadata: ["error": "\(error)"])
         }

@@ -147,7 +147,8 @@ public final class ObjectReplicator: Sendable {
         }
         pass.partitions = jobs.count
         pass.handoffPartitions = jobs.count { $0.isHandoff }
-        progress.begin(partitions: jobs.count, handoffs: pass.handoffPartitions, ring: snapshot.ring.checksum)
+        progress.begin(partitions: jobs.count, handoffs: pass.handoffPartitions, ring: snapshot.ring.checksum,
+                       at: configuration.now().seconds)
         var start = 0
         while start < jobs.count {
             let batch = Array(jobs[start..<min(jobs.count, start + configuration.partitionsPerRequest)])

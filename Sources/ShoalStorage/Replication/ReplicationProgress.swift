@@ -30,6 +30,9 @@ public final class ReplicationProgress: Sendable {
         /// The ring checksum the pass in progress started on, and the last finished one's.
         public var passRing = ""
         public var lastPassRing = ""
+        /// When (Unix seconds) the pass in progress started, and the last finished one.
+        public var passStartedAt = 0.0
+        public var lastPassStartedAt = 0.0
         /// The ring every replicator's last pass started on and left no handoff behind, if any.
         public var cleanRing: String?
 
@@ -63,10 +66,11 @@ public final class ReplicationProgress: Sendable {
         return current
     }
 
-    func begin(partitions: Int, handoffs: Int, ring: String) {
+    func begin(partitions: Int, handoffs: Int, ring: String, at time: Double) {
         passStarted.withLock { $0 = .now }
         state.withLock {
             $0.passRing = ring
+            $0.passStartedAt = time
             $0.partitions = partitions
             $0.partitionsDone = 0
             $0.handoffPartitions = handoffs
@@ -90,6 +94,7 @@ public final class ReplicationProgress: Sendable {
         state.withLock {
             $0.running = false
             $0.lastPassRing = $0.passRing
+            $0.lastPassStartedAt = $0.passStartedAt
             $0.passes += 1
             $0.lastPassSeconds = seconds
             $0.pendingHandoffs = max(0, $0.handoffPartitions - $0.handoffsCleared)
