@@ -1,7 +1,8 @@
 import Foundation
 import Hummingbird
-import ShoalNode
 import Prometheus
+import ShoalCore
+import ShoalNode
 
 /// What the REST layer needs from the node to answer its own routes.
 public struct RESTContext: Sendable {

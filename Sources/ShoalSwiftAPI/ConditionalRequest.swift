@@ -1,3 +1,5 @@
+import ShoalCore
+
 /// Evaluates `If-Match`, `If-None-Match`, `If-Modified-Since` and `If-Unmodified-Since`
 /// against the current object, as OpenStack Swift does (HTTP/1.1 precedence: a match
 /// header makes its date counterpart ignored).
@@ -91,14 +93,9 @@ public enum HTTPDateParser {
         return daysFromCivil(year: year, month: month, day: day) * 86_400 + time[0] * 3600 + time[1] * 60 + time[2]
     }
 
-    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+    /// Days since 1970-01-01 of a proleptic Gregorian date.
     static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
+        CivilDate.days(year: year, month: month, day: day)
     }
 }
 

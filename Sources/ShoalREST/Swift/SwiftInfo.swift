@@ -1,3 +1,4 @@
+import ShoalCore
 import ShoalStorage
 import ShoalSwiftAPI
 

@@ -123,7 +123,7 @@ extension ProxyServer {
         let partition = partition(snapshot, account: account, container: container, object: object)
         let targets = writeTargets(snapshot, partition: partition)
         let quorum = QuorumTracker.quorum(for: ring.replicaCount)
-        guard targets.count { !$0.isLeaving } >= quorum else {
+        guard targets.count(where: { !$0.isLeaving }) >= quorum else {
             logger.error("too few live devices for a write", metadata: ["path": "\(request.path)", "targets": "\(targets.count)"])
             return StorageResponse(.serviceUnavailable)
         }
