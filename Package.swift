@@ -49,6 +49,13 @@ let package = Package(
             name: "ShoalSwiftAPI",
             dependencies: ["ShoalCore", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        .target(
+            name: "ShoalKeystoneAPI",
+            dependencies: [
+                "ShoalCore", "ShoalSwiftAPI", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         // 2. Ports.
         .target(
             name: "ShoalPorts",
@@ -91,16 +98,23 @@ let package = Package(
             name: "ShoalStorage",
             // Swift's proxy, object, container and account roles, their updaters and middlewares.
             dependencies: [
-                "ShoalCore", "ShoalPorts", "ShoalSwiftAPI", "ShoalSQLite", "ShoalDiskStore", "CZlib",
+                "ShoalCore", "ShoalKeystoneAPI", "ShoalPorts", "ShoalSwiftAPI", "ShoalSQLite", "ShoalDiskStore", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         // 5. REST and the executable.
         .target(
+            name: "ShoalIdentity",
+            dependencies: [
+                "ShoalCore", "ShoalKeystoneAPI", "ShoalPorts", "ShoalSwiftAPI",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "ShoalREST",
             dependencies: [
-                "ShoalCore", "ShoalNode", "ShoalPorts", "ShoalStorage", "ShoalSwiftAPI",
+                "ShoalCore", "ShoalIdentity", "ShoalNode", "ShoalPorts", "ShoalStorage", "ShoalSwiftAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -111,7 +125,7 @@ let package = Package(
             name: "shoal",
             dependencies: [
                 "ShoalCore", "ShoalNode", "ShoalREST", "ShoalZeroMQ", "ShoalStorage", "ShoalSwiftAPI", "ShoalDiskStore",
-                "ShoalSQLite", "ShoalPorts",
+                "ShoalSQLite", "ShoalPorts", "ShoalIdentity", "ShoalKeystoneAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -136,6 +150,7 @@ let package = Package(
         ),
         .testTarget(name: "ShoalCoreTests", dependencies: ["ShoalCore"]),
         .testTarget(name: "ShoalSwiftAPITests", dependencies: ["ShoalCore", "ShoalSwiftAPI"]),
+        .testTarget(name: "ShoalKeystoneAPITests", dependencies: ["ShoalCore", "ShoalKeystoneAPI", "ShoalSwiftAPI"]),
         .testTarget(name: "ShoalMembershipTests", dependencies: ["ShoalCore", "ShoalMembership"]),
         .testTarget(
             name: "ShoalZeroMQTests",
@@ -164,8 +179,8 @@ let package = Package(
         .testTarget(
             name: "ShoalStorageTests",
             dependencies: [
-                "ShoalCore", "ShoalPorts", "ShoalSwiftAPI", "ShoalSQLite", "ShoalDiskStore", "ShoalSimulation",
-                "ShoalStorage",
+                "ShoalCore", "ShoalKeystoneAPI", "ShoalPorts", "ShoalSwiftAPI", "ShoalSQLite", "ShoalDiskStore", "ShoalSimulation",
+                "ShoalStorage", "ShoalIdentity",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

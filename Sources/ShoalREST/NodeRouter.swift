@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Prometheus
 import ShoalCore
+import ShoalIdentity
 import ShoalNode
 
 /// What the REST layer needs from the node to answer its own routes.
@@ -14,14 +15,18 @@ public struct RESTContext: Sendable {
     public let swift: SwiftAPIContext?
     /// This node's replication progress (`/cluster/replication`), when it stores data.
     public let replication: (@Sendable () -> ReplicationStatus)?
+    /// The Identity v3 API (`/identity/...`), when this node serves it.
+    public let identity: IdentityAPI?
 
     public init(status: any ClusterStatusProvider, metrics: PrometheusCollectorRegistry, capabilities: [String: JSONValue],
-                swift: SwiftAPIContext? = nil, replication: (@Sendable () -> ReplicationStatus)? = nil) {
+                swift: SwiftAPIContext? = nil, replication: (@Sendable () -> ReplicationStatus)? = nil,
+                identity: IdentityAPI? = nil) {
         self.status = status
         self.metrics = metrics
         self.capabilities = capabilities
         self.swift = swift
         self.replication = replication
+        self.identity = identity
     }
 }
 
@@ -33,6 +38,9 @@ public enum NodeRouter {
         router.add(middleware: TransactionMiddleware())
         router.add(middleware: RequestMetricsMiddleware())
         if let swift = context.swift { router.add(middleware: SwiftAPIMiddleware(swift)) }
+        if let identity = context.identity {
+            router.add(middleware: IdentityAPIMiddleware(api: identity, defaultHost: context.swift?.defaultHost ?? "127.0.0.1:8080"))
+        }
         addNodeRoutes(to: router, context)
         return router
     }

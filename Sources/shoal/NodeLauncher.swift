@@ -6,6 +6,8 @@ import Metrics
 import Prometheus
 import ServiceLifecycle
 import ShoalCore
+import ShoalIdentity
+import ShoalKeystoneAPI
 import ShoalMembership
 import ShoalNode
 import ShoalPorts
@@ -63,9 +65,11 @@ struct NodeLauncher {
                 randomSeed: random.next()),
             transport: transport, dataDirectory: directory, logger: logger)
         let info = ClusterInfo(ring: ring, secretFingerprint: secret.fingerprint, node: node)
+        let revocations = RevocationList()
         let storage = try await StorageRoles(
             directory: directory, device: device.id, secret: secret, partPower: ring.partPower, options: options,
-            transport: transport, membership: membership, logger: logger)
+            transport: transport, membership: membership, revocations: revocations, logger: logger)
+        let identity = IdentityRoles(proxy: storage.proxy, secret: secret, revocations: revocations)
         await transport.register(
             ControlService(info: info, membership: membership, movesDone: { [progress = storage.replication] in progress.snapshot.cleanRing },
                            logger: logger),
@@ -78,7 +82,8 @@ struct NodeLauncher {
             status: membership, metrics: registry, capabilities: capabilities,
             swift: SwiftAPIContext(pipeline: storage.pipeline.entry, auth: storage.pipeline.auth,
                                    defaultHost: "\(options.restAddress)"),
-            replication: { [progress = storage.replication] in progress.status(node: node.rawValue) }))
+            replication: { [progress = storage.replication] in progress.status(node: node.rawValue) },
+            identity: identity.api))
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(options.restAddress.host, port: Int(options.restAddress.port)),
@@ -94,7 +99,7 @@ struct NodeLauncher {
                     // Membership ends by itself only when this node was removed: then the node stops cleanly.
                     .init(service: membership, successTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: app),
-                ] + storage.services,
+                ] + storage.services + identity.services,
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await transport.shutdown()
@@ -161,6 +166,9 @@ struct NodeLauncher {
               export ST_USER=\(Credentials.adminAccount):\(Credentials.adminUser)
               export ST_KEY=\(Credentials(secret: secret).adminKey)
               (shoal credentials prints these again; shoal user add ACCOUNT:USER adds users)
+
+            Identity API (openstack CLI, openstacksdk):
+            \(IdentityCredentials.exports(url: "http://\(options.restAddress)", secret: secret).map { "  " + $0 }.joined(separator: "\n"))
 
             To add a node, on its machine (with the secret file copied there):
               shoal start --join \(options.clusterAddress) --secret-file cluster.secret \\

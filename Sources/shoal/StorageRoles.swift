@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import ShoalCore
 import ShoalDiskStore
+import ShoalKeystoneAPI
 import ShoalNode
 import ShoalPorts
 import ShoalSQLite
@@ -15,12 +16,14 @@ import ShoalZeroMQ
 /// as background services.
 struct StorageRoles {
     let pipeline: SwiftPipeline
+    /// The proxy under the middlewares, for the node's own records (identity).
+    let proxy: ProxyServer
     let services: [ServiceGroupConfiguration.ServiceConfiguration]
     /// Where object replication stands (for `shoal status`).
     let replication: ReplicationProgress
 
     init(directory: DataDirectory, device: DeviceID, secret: ClusterSecret, partPower: Int, options: NodeOptions,
-         transport: any ClusterTransport, membership: MembershipService, logger: Logger) async throws {
+         transport: any ClusterTransport, membership: MembershipService, revocations: RevocationList, logger: Logger) async throws {
         let cluster = membership
         let devicePath = directory.devicePath(index: 0)
         try FileManager.default.createDirectory(atPath: devicePath, withIntermediateDirectories: true)
@@ -48,7 +51,8 @@ struct StorageRoles {
         var proxy = ProxyServer.Configuration(cluster: cluster, client: client, pathHasher: hasher, now: ObjectServer.systemNow)
         proxy.logger = Logger(label: "shoal.proxy")
         let proxyServer = ProxyServer(configuration: proxy)
-        pipeline = SwiftPipeline(proxy: proxyServer, secret: secret, logger: Logger(label: "shoal.tempauth"))
+        self.proxy = proxyServer
+        pipeline = SwiftPipeline(proxy: proxyServer, secret: secret, revocations: revocations, logger: Logger(label: "shoal.tempauth"))
 
         let objectUpdater = ObjectUpdater(queues: [device: pendings], hasher: hasher, client: client, cluster: cluster,
                                           logger: Logger(label: "shoal.object-updater"))

@@ -3,13 +3,14 @@ import AsyncHTTPClient
 import NIOHTTP1
 import Foundation
 import ShoalCore
+import ShoalIdentity
 import ShoalSwiftAPI
 
 /// `shoal credentials`: the cluster admin's TempAuth credentials, derived from the secret.
 struct CredentialsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "credentials",
-        abstract: "Print the admin's Swift credentials (ST_AUTH, ST_USER, ST_KEY) as shell exports.")
+        abstract: "Print the admin's credentials as shell exports: Swift's (ST_*) and the Identity API's (OS_*).")
 
     @Option(help: "REST URL of a node, for ST_AUTH.")
     var url: String = "http://127.0.0.1:8080"
@@ -26,6 +27,23 @@ struct CredentialsCommand: AsyncParsableCommand {
         print("export ST_AUTH=\(url)/auth/v1.0")
         print("export ST_USER=\(Credentials.adminAccount):\(Credentials.adminUser)")
         print("export ST_KEY=\(credentials.adminKey)")
+        for line in IdentityCredentials.exports(url: url, secret: secret) { print(line) }
+    }
+}
+
+/// The bootstrap admin's `openstack` CLI settings, for any node's URL.
+enum IdentityCredentials {
+    static func exports(url: String, secret: ClusterSecret) -> [String] {
+        [
+            "export OS_AUTH_URL=\(url)/identity/v3",
+            "export OS_IDENTITY_API_VERSION=3",
+            "export OS_USERNAME=\(Bootstrap.adminUser)",
+            "export OS_PASSWORD=\(Bootstrap.adminPassword(secret: secret))",
+            "export OS_PROJECT_NAME=\(Bootstrap.adminProject)",
+            "export OS_USER_DOMAIN_NAME=Default",
+            "export OS_PROJECT_DOMAIN_NAME=Default",
+            "export OS_REGION_NAME=\(Bootstrap.region)",
+        ]
     }
 }
 

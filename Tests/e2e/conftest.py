@@ -99,3 +99,13 @@ def fresh_cluster(count):
 def cluster3():
     with fresh_cluster(3) as cluster:
         yield cluster
+
+
+def openrc():
+    """The admin credentials cluster/up wrote to cluster/run/openrc (ST_* and OS_*)."""
+    env = {}
+    for line in (RUN / "openrc").read_text().splitlines():
+        if line.startswith("export "):
+            name, _, value = line[len("export "):].partition("=")
+            env[name] = value.strip('"')
+    return env

@@ -10,19 +10,9 @@ import pytest
 from swiftclient import client as swift_client
 from swiftclient.exceptions import ClientException
 
-from conftest import ROOT, RUN, wait_until
+from conftest import ROOT, RUN, openrc, wait_until
 
 SWIFT_CLI = Path(sys.prefix) / "bin" / "swift"  # python-swiftclient's CLI, from the test venv
-
-
-def openrc():
-    """The admin credentials cluster/up wrote to cluster/run/openrc."""
-    env = {}
-    for line in (RUN / "openrc").read_text().splitlines():
-        if line.startswith("export "):
-            name, _, value = line[len("export "):].partition("=")
-            env[name] = value.strip('"')
-    return env
 
 
 def swift(*args, node_url=None, user=None, key=None, cwd=None, check=True):

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ShoalCore
+import ShoalKeystoneAPI
 import ShoalPorts
 import ShoalSwiftAPI
 
@@ -14,6 +15,11 @@ import ShoalSwiftAPI
 ///   anywhere, `.admin` users in their own account, everyone else through container ACLs
 ///   (X-Container-Read/-Write, `.r:` referrers and `.rlistings` for anonymous reads).
 /// - Users live as objects in a reserved account no client request can reach.
+/// - Identity (Keystone) tokens are accepted too, as Swift's keystoneauth accepts them: a
+///   project-scoped token opens `AUTH_<project id>`; the operator roles (`admin`,
+///   `swiftoperator`, `member`) own it and `ResellerAdmin` owns every account; container
+///   ACLs name `<project>:<user>` (ids or names, `*` for any). The token is opened with a
+///   key from the cluster secret and checked against the revocation list, with no lookup.
 public struct TempAuth: StorageHandler {
     /// The account user records are kept in; names starting with `.` are reserved.
     public static let reservedAccount = ".shoal_auth"
@@ -24,6 +30,10 @@ public struct TempAuth: StorageHandler {
     public static let identityKey = "shoal.identity"
     /// "true" in `environment` when the requester is a reseller admin (for account quotas).
     public static let resellerKey = "shoal.reseller_admin"
+    /// Identity roles that own their project's account (Swift's `operator_roles`, plus
+    /// `member` as DevStack configures it).
+    public static let operatorRoles = ["admin", "swiftoperator", "member"]
+    public static let resellerAdminRole = "ResellerAdmin"
 
     public struct Configuration: Sendable {
         /// Seconds a token stays valid (TempAuth's `token_life`).
@@ -36,6 +46,8 @@ public struct TempAuth: StorageHandler {
 
     let next: any StorageHandler
     let sealer: AuthTokenSealer
+    let identityTokens: KeystoneTokenSealer
+    let revocations: RevocationList?
     let credentials: Credentials
     let configuration: Configuration
     let now: @Sendable () -> Int64
@@ -44,12 +56,15 @@ public struct TempAuth: StorageHandler {
 
     public init(
         next: any StorageHandler, secret: ClusterSecret, configuration: Configuration = Configuration(),
+        revocations: RevocationList? = nil,
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
         nonce: @escaping @Sendable () -> [UInt8] = { var random = SystemRandomNumberGenerator(); return (0..<12).map { _ in random.next() } },
         logger: Logger = Logger(label: "shoal.tempauth")
     ) {
         self.next = next
         sealer = AuthTokenSealer(secret: secret)
+        identityTokens = KeystoneTokenSealer(secret: secret)
+        self.revocations = revocations
         credentials = Credentials(secret: secret)
         self.configuration = configuration
         self.now = now
@@ -91,10 +106,26 @@ public struct TempAuth: StorageHandler {
         ])
     }
 
-    /// The identity of a token, or nil when it is missing, forged or expired.
+    /// The identity of a token, or nil when it is missing, forged, expired or revoked.
     public func identity(token: String?) -> AuthIdentity? {
         guard let token, !token.isEmpty else { return nil }
+        if token.hasPrefix(KeystoneTokenSealer.prefix) { return identity(keystoneToken: token) }
         return try? sealer.open(token, now: now())
+    }
+
+    /// A project-scoped Identity token as keystoneauth sees it: the project's account, owned
+    /// by the operator roles; ACL groups for the project and user by id and by name.
+    func identity(keystoneToken text: String) -> AuthIdentity? {
+        guard let token = try? identityTokens.open(text, now: now()), revocations?.isRevoked(token) != true,
+              case .project(let project, _, _) = token.scope else { return nil }
+        var groups: [String] = []
+        for (projectName, userName) in [(project.id, token.user.id), (project.name, token.user.name)] {
+            groups += ["\(projectName):\(userName)", "\(projectName):*", "*:\(userName)"]
+        }
+        groups += ["*:*"] + token.roleNames
+        if Self.operatorRoles.contains(where: token.hasRole) { groups.append(".admin") }
+        if token.hasRole(Self.resellerAdminRole) { groups.append(".reseller_admin") }
+        return AuthIdentity(account: project.id, user: token.user.id, groups: groups, expiresAt: token.expiresAt)
     }
 
     // MARK: Authorization
