@@ -59,7 +59,7 @@ public enum Bootstrap {
                                                  defaultProjectID: project.id, passwordHash: hash),
                              name: ("user", defaultDomainID))
         }
-        let grant = RoleAssignment(targetKind: .project, targetID: project.id, userID: userID, roleID: roleIDs["admin"]!)
+        let grant = RoleAssignment(targetKind: .project, targetID: project.id, actorID: userID, roleID: roleIDs["admin"]!)
         if try await store.get(RoleAssignment.self, grant.id) == nil { try await store.put(grant) }
         if try await store.get(IdentityRegion.self, region) == nil { try await store.put(IdentityRegion(id: region)) }
         for (type, name, url) in catalog {

@@ -24,6 +24,7 @@ extension IdentityAPI {
         case "services": return try await crud(Self.services, request, method, path, caller)
         case "endpoints": return try await crud(Self.endpoints, request, method, path, caller)
         case "regions": return try await crud(Self.regions, request, method, path, caller)
+        case "groups": return try await crud(Self.groups, request, method, path, caller)
         default: throw .notFound("resource", path[0])
         }
     }
@@ -114,14 +115,23 @@ extension IdentityAPI {
         let grants: [RoleAssignment]
         switch record {
         case let user as IdentityUser:
-            grants = try await store.list(RoleAssignment.self).filter { $0.userID == user.id }
+            grants = try await store.list(RoleAssignment.self).filter { $0.actorKind == .user && $0.actorID == user.id }
+            for membership in try await store.list(GroupMembership.self, prefix: user.id + ".") {
+                try await store.delete(GroupMembership.self, membership.id)
+            }
             try await revoke(.user(user.id))
+        case let group as IdentityGroup:
+            grants = try await store.list(RoleAssignment.self).filter { $0.actorKind == .group && $0.actorID == group.id }
+            for membership in try await members(of: group.id) {
+                try await store.delete(GroupMembership.self, membership.id)
+                try await revoke(.user(membership.userID))
+            }
         case let project as IdentityProject:
             grants = try await store.list(RoleAssignment.self, prefix: "project.\(project.id).")
             try await revoke(.project(project.id))
         case let role as IdentityRole:
             grants = try await store.list(RoleAssignment.self).filter { $0.roleID == role.id }
-            for user in Set(grants.map(\.userID)) { try await revoke(.user(user)) }
+            for user in try await users(holding: grants) { try await revoke(.user(user)) }
         default:
             grants = []
         }
@@ -268,6 +278,20 @@ extension IdentityAPI {
             return record
         },
         filters: ["interface": { $0.interface }, "service_id": { $0.serviceID }, "region_id": { $0.regionID }])
+
+    static let groups = ResourceKind<IdentityGroup>(
+        uniqueName: ("group", { ($0.domainID, $0.name) }),
+        create: { fields, id throws(KeystoneError) in
+            IdentityGroup(id: id, name: try name(fields), domainID: try string(fields, "domain_id") ?? Bootstrap.defaultDomainID,
+                          description: try string(fields, "description") ?? "")
+        },
+        update: { record, fields throws(KeystoneError) in
+            var record = record
+            if fields["name"] != nil { record.name = try name(fields) }
+            if let description = try string(fields, "description") { record.description = description }
+            return record
+        },
+        filters: ["name": { $0.name }, "domain_id": { $0.domainID }])
 
     static let regions = ResourceKind<IdentityRegion>(
         uniqueName: nil,

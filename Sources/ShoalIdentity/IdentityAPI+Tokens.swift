@@ -34,8 +34,8 @@ extension IdentityAPI {
             methods = previous.methods.contains("token") ? previous.methods : previous.methods + ["token"]
             auditChain = previous.auditIDs
             expiresAt = min(expiresAt, previous.expiresAt)  // a token cannot outlive the one it came from
-        case .applicationCredential:
-            throw .unauthorized
+        case .applicationCredential(let id, let name, let reference, let secret):
+            return try await issueToken(request, credentialID: id, name: name, user: reference, secret: secret, time: time)
         }
         guard let userDomain = try await store.get(IdentityDomain.self, user.domainID), userDomain.enabled else {
             throw .unauthorized
@@ -162,9 +162,12 @@ extension IdentityAPI {
     /// The roles `user` holds on the target, with the roles they imply (admin → member →
     /// reader, as Keystone's bootstrap sets up), by name order.
     func effectiveRoles(user: String, target: RoleAssignment.Target, id: String) async throws(KeystoneError) -> [KeystoneToken.Named] {
-        let prefix = "\(target.rawValue).\(id).\(user)."
+        var assignments = try await store.list(RoleAssignment.self, prefix: RoleAssignment.prefix(target: target, id: id, actor: .user, actorID: user))
+        for group in try await groups(of: user) {
+            assignments += try await store.list(RoleAssignment.self, prefix: RoleAssignment.prefix(target: target, id: id, actor: .group, actorID: group))
+        }
         var roles: [String: KeystoneToken.Named] = [:]
-        for assignment in try await store.list(RoleAssignment.self, prefix: prefix) {
+        for assignment in assignments {
             guard let role = try await store.get(IdentityRole.self, assignment.roleID) else { continue }
             roles[role.id] = role.named
         }
@@ -201,9 +204,9 @@ extension IdentityAPI {
             return IdentityResponse(status: 200, body: ["projects": .array(projects.map { $0.rendered(baseURL: base) }),
                                                         "links": Self.links(base + "/auth/projects")])
         case "domains":
-            let assignments = try await store.list(RoleAssignment.self, prefix: "domain.")
+            let assignments = try await grants(of: caller.user.id, prefix: "domain.")
             var domains: [IdentityDomain] = []
-            for id in Set(assignments.filter { $0.userID == caller.user.id }.map(\.targetID)).sorted() {
+            for id in Set(assignments.map(\.targetID)).sorted() {
                 if let domain = try await store.get(IdentityDomain.self, id), domain.enabled { domains.append(domain) }
             }
             return IdentityResponse(status: 200, body: ["domains": .array(domains.map { $0.rendered(baseURL: base) }),
@@ -215,9 +218,9 @@ extension IdentityAPI {
 
     /// Enabled projects `user` holds a role on.
     func projects(of user: String) async throws(KeystoneError) -> [IdentityProject] {
-        let assignments = try await store.list(RoleAssignment.self, prefix: "project.")
+        let assignments = try await grants(of: user, prefix: "project.")
         var projects: [IdentityProject] = []
-        for id in Set(assignments.filter { $0.userID == user }.map(\.targetID)).sorted() {
+        for id in Set(assignments.map(\.targetID)).sorted() {
             if let project = try await store.get(IdentityProject.self, id), project.enabled { projects.append(project) }
         }
         return projects

@@ -115,8 +115,17 @@ public struct IdentityAPI: Sendable {
         case ("GET", 1, "role_assignments"): return try await listAssignments(request, caller: caller)
         default: break
         }
-        if ["projects", "domains"].contains(rest[0]), rest.count >= 5, rest[2] == "users", rest[4] == "roles" {
+        if ["projects", "domains"].contains(rest[0]), rest.count >= 5, ["users", "groups"].contains(rest[2]), rest[4] == "roles" {
             return try await grant(request, method: method, path: rest, caller: caller)
+        }
+        if rest[0] == "groups", rest.count >= 3, rest[2] == "users" {
+            return try await groupMembers(request, method: method, path: rest, caller: caller)
+        }
+        if rest[0] == "users", rest.count == 3, rest[2] == "groups", method == "GET" {
+            return try await userGroups(request, userID: rest[1], caller: caller)
+        }
+        if rest[0] == "users", rest.count >= 3, rest[2] == "application_credentials" {
+            return try await applicationCredentials(request, method: method, path: rest, caller: caller)
         }
         if rest[0] == "users", rest.count == 3 {
             switch (method, rest[2]) {

@@ -35,7 +35,7 @@ public struct IdentityStore: Sendable {
     public func prepare() async throws(KeystoneError) {
         let containers = [IdentityDomain.collection, IdentityProject.collection, IdentityUser.collection, IdentityRole.collection,
                           RoleAssignment.collection, IdentityService.collection, IdentityEndpoint.collection,
-                          IdentityRegion.collection, Self.namesContainer, Self.revocationsContainer]
+                          IdentityRegion.collection, ApplicationCredential.collection, IdentityGroup.collection, GroupMembership.collection, Self.namesContainer, Self.revocationsContainer]
         for container in containers {
             guard await request("PUT", container: container).isSuccess else { throw .unavailable }
         }
@@ -161,6 +161,7 @@ public struct IdentityStore: Sendable {
         case .auditID(let id): "audit.\(id)"
         case .user(let id): "user.\(id)"
         case .project(let id): "project.\(id)"
+        case .applicationCredential(let id): "appcred.\(id)"
         }
     }
 
@@ -171,6 +172,7 @@ public struct IdentityStore: Sendable {
         case "audit": return .auditID(value)
         case "user": return .user(value)
         case "project": return .project(value)
+        case "appcred": return .applicationCredential(value)
         default: return nil
         }
     }

@@ -152,7 +152,7 @@ public struct IdentityRole: IdentityResource {
     public var named: KeystoneToken.Named { .init(id: id, name: name) }
 }
 
-/// A role granted to a user on a project or a domain.
+/// A role granted to a user or a group on a project or a domain.
 public struct RoleAssignment: IdentityResource {
     public static let collection = "role_assignments"
     public static let member = "role_assignment"
@@ -162,38 +162,99 @@ public struct RoleAssignment: IdentityResource {
         case domain
     }
 
+    public enum Actor: String, Codable, Sendable {
+        case user
+        case group
+    }
+
     public var targetKind: Target
     public var targetID: String
-    public var userID: String
+    public var actorKind: Actor
+    public var actorID: String
     public var roleID: String
 
-    public init(targetKind: Target, targetID: String, userID: String, roleID: String) {
+    public init(targetKind: Target, targetID: String, actorKind: Actor = .user, actorID: String, roleID: String) {
         self.targetKind = targetKind
         self.targetID = targetID
-        self.userID = userID
+        self.actorKind = actorKind
+        self.actorID = actorID
         self.roleID = roleID
     }
 
-    /// The stored object's name: one per (target, user, role).
-    public var id: String { "\(targetKind.rawValue).\(targetID).\(userID).\(roleID)" }
+    /// The stored object's name: one per (target, actor, role); a group's id is marked so
+    /// that a user's grants on a target share one listing prefix (``prefix(target:id:actor:actorID:)``).
+    public var id: String { Self.prefix(target: targetKind, id: targetID, actor: actorKind, actorID: actorID) + roleID }
+
+    public static func prefix(target: Target, id: String, actor: Actor, actorID: String) -> String {
+        "\(target.rawValue).\(id).\(actor == .group ? "g_" : "")\(actorID)."
+    }
 
     enum CodingKeys: String, CodingKey {
         case targetKind = "target_kind"
         case targetID = "target_id"
-        case userID = "user_id"
+        case actorKind = "actor_kind"
+        case actorID = "actor_id"
         case roleID = "role_id"
     }
 
     public var fields: [String: JSONValue] {
-        ["role": ["id": .string(roleID)], "user": ["id": .string(userID)],
+        ["role": ["id": .string(roleID)], actorKind.rawValue: ["id": .string(actorID)],
          "scope": .object([targetKind.rawValue: ["id": .string(targetID)]])]
     }
 
     public func rendered(baseURL: String) -> JSONValue {
         var fields = fields
-        fields["links"] = ["assignment": .string("\(baseURL)/\(targetKind.rawValue)s/\(targetID)/users/\(userID)/roles/\(roleID)")]
+        fields["links"] = ["assignment": .string(
+            "\(baseURL)/\(targetKind.rawValue)s/\(targetID)/\(actorKind.rawValue)s/\(actorID)/roles/\(roleID)")]
         return .object(fields)
     }
+}
+
+public struct IdentityGroup: IdentityResource {
+    public static let collection = "groups"
+    public static let member = "group"
+    public var id: String
+    public var name: String
+    public var domainID: String
+    public var description: String
+
+    public init(id: String, name: String, domainID: String, description: String = "") {
+        self.id = id
+        self.name = name
+        self.domainID = domainID
+        self.description = description
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, description
+        case domainID = "domain_id"
+    }
+
+    public var fields: [String: JSONValue] {
+        ["id": .string(id), "name": .string(name), "domain_id": .string(domainID), "description": .string(description)]
+    }
+}
+
+/// A user's membership of a group, named `<user>.<group>` so a user's groups share a prefix.
+public struct GroupMembership: IdentityResource {
+    public static let collection = "group_members"
+    public static let member = "group_member"
+    public var userID: String
+    public var groupID: String
+
+    public init(userID: String, groupID: String) {
+        self.userID = userID
+        self.groupID = groupID
+    }
+
+    public var id: String { "\(userID).\(groupID)" }
+
+    enum CodingKeys: String, CodingKey {
+        case userID = "user_id"
+        case groupID = "group_id"
+    }
+
+    public var fields: [String: JSONValue] { ["user_id": .string(userID), "group_id": .string(groupID)] }
 }
 
 public struct IdentityService: IdentityResource {
@@ -285,4 +346,56 @@ extension String {
         guard !target.isEmpty, contains(target) else { return self }
         return components(separatedBy: target).joined(separator: replacement)
     }
+}
+
+/// A user's application credential: a secret that logs in as the user, always scoped to
+/// one project, with at most the roles it was created with. Only the secret's hash is kept.
+public struct ApplicationCredential: IdentityResource {
+    public static let collection = "application_credentials"
+    public static let member = "application_credential"
+    public var id: String
+    public var name: String
+    public var description: String?
+    public var userID: String
+    public var projectID: String
+    public var secretHash: String
+    public var expiresAt: Int64?
+    public var unrestricted: Bool
+    public var roles: [IdentityRole]
+
+    public init(id: String, name: String, description: String?, userID: String, projectID: String, secretHash: String,
+                expiresAt: Int64?, unrestricted: Bool, roles: [IdentityRole]) {
+        self.id = id
+        self.name = name
+        self.description = description
+        self.userID = userID
+        self.projectID = projectID
+        self.secretHash = secretHash
+        self.expiresAt = expiresAt
+        self.unrestricted = unrestricted
+        self.roles = roles
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, description, unrestricted, roles
+        case userID = "user_id"
+        case projectID = "project_id"
+        case secretHash = "secret_hash"
+        case expiresAt = "expires_at"
+    }
+
+    public var fields: [String: JSONValue] {
+        ["id": .string(id), "name": .string(name), "description": optional(description), "user_id": .string(userID),
+         "project_id": .string(projectID), "system": .null, "unrestricted": .bool(unrestricted),
+         "expires_at": expiresAt.map { .string(String(KeystoneTime.format($0).dropLast())) } ?? .null,
+         "roles": .array(roles.map { .object($0.fields) })]
+    }
+
+    public func rendered(baseURL: String) -> JSONValue {
+        var fields = fields
+        fields["links"] = ["self": .string("\(baseURL)/users/\(userID)/application_credentials/\(id)")]
+        return .object(fields)
+    }
+
+    public var named: KeystoneToken.Named { .init(id: id, name: name) }
 }

@@ -10,6 +10,8 @@ public final class RevocationList: Sendable {
         case auditID(String)
         case user(String)
         case project(String)
+        /// Every token issued through an application credential (it was deleted).
+        case applicationCredential(String)
     }
 
     /// Per event, when it was issued (Unix seconds): a token issued at or before it is revoked.
@@ -32,6 +34,7 @@ public final class RevocationList: Sendable {
             if token.auditIDs.contains(where: { events[.auditID($0)] != nil }) { return true }
             if let time = events[.user(token.user.id)], token.issuedAt <= time { return true }
             if let project = token.projectID, let time = events[.project(project)], token.issuedAt <= time { return true }
+            if let credential = token.applicationCredential, events[.applicationCredential(credential.id)] != nil { return true }
             return false
         }
     }

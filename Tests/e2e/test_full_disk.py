@@ -71,6 +71,8 @@ def test_a_full_device_answers_507_and_writes_go_to_handoffs(four_with_small_dis
     bodies = set(acked.values())
     for path in data_files(4).values():
         content = path.read_bytes()
+        if b"/full/f" not in content[:4096]:
+            continue  # the cluster's own records (the identity bootstrap), not this test's objects
         assert hashlib.md5(content[-16 * 1024:]).hexdigest() in bodies, f"{path} is not a whole acknowledged object"
     print(f"\nfull disk: {len(acked)} acked writes, 0 lost; node4 answered 507 and holds {len(data_files(4))} whole "
           f"objects, no partial files; {sum(1 for c in counts.values() if c == 3)} objects with three replicas, "

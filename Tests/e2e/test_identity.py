@@ -110,6 +110,52 @@ def test_openstack_cli_end_to_end(identity3, tmp_path):
     assert status == 404 and body["error"]["title"] == "Not Found"
 
 
+def test_application_credentials(identity3):
+    admin = admin_env(1)
+    openstack("project", "create", "--or-show", "e2e-apps", env=admin)
+    openstack("user", "create", "--or-show", "--password", "s3cret-c", "--project", "e2e-apps", "e2e-carol", env=admin)
+    openstack("role", "add", "--project", "e2e-apps", "--user", "e2e-carol", "member", env=admin)
+    carol = dict(admin_env(2), OS_USERNAME="e2e-carol", OS_PASSWORD="s3cret-c", OS_PROJECT_NAME="e2e-apps")
+    created = json.loads(openstack("application", "credential", "create", "backup-job", "-f", "json", env=carol).stdout)
+    assert created["Secret"] and created["Name"] == "backup-job"
+    assert {role["name"] for role in created["Roles"]} == {"member", "reader"}
+    shown = json.loads(openstack("application", "credential", "show", "backup-job", "-f", "json", env=carol).stdout)
+    assert not shown.get("Secret"), "the secret is shown only once"
+
+    app = {"OS_AUTH_TYPE": "v3applicationcredential", "OS_AUTH_URL": admin_env(3)["OS_AUTH_URL"],
+           "OS_APPLICATION_CREDENTIAL_ID": created["ID"], "OS_APPLICATION_CREDENTIAL_SECRET": created["Secret"],
+           "OS_IDENTITY_API_VERSION": "3", "OS_REGION_NAME": "RegionOne"}
+    cleared = {k: "" for k in ("OS_USERNAME", "OS_PASSWORD", "OS_PROJECT_NAME", "OS_USER_DOMAIN_NAME", "OS_PROJECT_DOMAIN_NAME")}
+    token = json.loads(openstack("token", "issue", "-f", "json", env={**cleared, **app}).stdout)
+    project_id = json.loads(openstack("project", "show", "e2e-apps", "-f", "json", env=admin).stdout)["id"]
+    assert token["project_id"] == project_id
+    openstack("container", "create", "backups", env={**cleared, **app})
+
+    wrong = dict(app, OS_APPLICATION_CREDENTIAL_SECRET="not-the-secret")
+    assert openstack("token", "issue", env={**cleared, **wrong}, check=False).returncode != 0
+    openstack("application", "credential", "delete", "backup-job", env=carol)
+    account = f"http://127.0.0.1:8080/v1/AUTH_{project_id}"
+    wait_until("a deleted credential's token is refused",
+               lambda: http("HEAD", account, headers={"X-Auth-Token": token["id"]})[0] == 401, 10)
+    assert openstack("token", "issue", env={**cleared, **app}, check=False).returncode != 0
+
+
+def test_groups(identity3):
+    admin = admin_env(1)
+    openstack("project", "create", "--or-show", "e2e-team", env=admin)
+    openstack("user", "create", "--or-show", "--password", "s3cret-d", "e2e-dave", env=admin)
+    openstack("group", "create", "e2e-devs", env=admin)
+    openstack("role", "add", "--project", "e2e-team", "--group", "e2e-devs", "member", env=admin)
+    dave = dict(admin_env(2), OS_USERNAME="e2e-dave", OS_PASSWORD="s3cret-d", OS_PROJECT_NAME="e2e-team")
+    assert openstack("token", "issue", env=dave, check=False).returncode != 0, "no role before joining the group"
+    openstack("group", "add", "user", "e2e-devs", "e2e-dave", env=admin)
+    assert "e2e-dave" in openstack("group", "contains", "user", "e2e-devs", "e2e-dave", env=admin).stdout
+    openstack("container", "create", "team-box", env=dave)
+    effective = json.loads(openstack("role", "assignment", "list", "--project", "e2e-team", "--effective", "--names",
+                                     "-f", "json", env=admin).stdout)
+    assert ("member", "e2e-dave@Default") in [(a["Role"], a["User"]) for a in effective]
+
+
 def test_openstacksdk_object_store_round_trip(identity3):
     import openstack as sdk
     rc = admin_env(2)

@@ -7,7 +7,7 @@ struct ShoalBench: AsyncParsableCommand {
         commandName: "shoal-bench",
         abstract: "Benchmarks of the ring, the ZeroMQ transport and simulated membership.",
         subcommands: [RingBench.self, TransportBench.self, MembershipBench.self, DiskBench.self, SwiftAPIBench.self,
-                      StreamBench.self, AllBench.self],
+                      StreamBench.self, IdentityBench.self, AllBench.self],
         defaultSubcommand: AllBench.self
     )
 }

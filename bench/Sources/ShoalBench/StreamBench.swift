@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Crypto
 import Foundation
+import ShoalCore
 import NIOCore
 import NIOHTTP1
 
@@ -41,7 +42,7 @@ struct StreamBench: AsyncParsableCommand {
         var began = ContinuousClock.now
         let putResponse = try await client.execute(put, timeout: .hours(1))
         _ = try await putResponse.body.collect(upTo: 1 << 20)
-        let putSeconds = SwiftAPIBench.seconds(ContinuousClock.now - began)
+        let putSeconds = (ContinuousClock.now - began).inSeconds
         let afterPut = sampler.peak
 
         began = ContinuousClock.now
@@ -54,7 +55,7 @@ struct StreamBench: AsyncParsableCommand {
             buffer.withUnsafeReadableBytes { md5.update(bufferPointer: $0) }
             received += Int64(buffer.readableBytes)
         }
-        let getSeconds = SwiftAPIBench.seconds(ContinuousClock.now - began)
+        let getSeconds = (ContinuousClock.now - began).inSeconds
         sampling.cancel()
         let digest = md5.finalize().map { String(format: "%02x", $0) }.joined()
         let mib = { (bytes: Int) in String(format: "%.1f MiB", Double(bytes) / 1_048_576) }

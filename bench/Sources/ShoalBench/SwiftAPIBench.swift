@@ -32,60 +32,19 @@ struct SwiftAPIBench: AsyncParsableCommand {
         print("swift-api: \(count) objects of \(size) bytes, \(concurrency) in flight, against \(storage)")
         let run = UInt64(Date().timeIntervalSince1970)
         for method in [HTTPMethod.PUT, .GET] {
-            let (elapsed, latencies, failures) = try await phase(method: method, client: client, base: base, token: token,
-                                                                  payload: payload, run: run)
-            let sorted = latencies.sorted()
-            func percentile(_ p: Double) -> String {
-                guard !sorted.isEmpty else { return "-" }
-                return String(format: "%.1f ms", sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] * 1000)
-            }
-            print(String(format: "  %@ %8.0f ops/s  p50 %@  p99 %@  failures %d  (%.2f s)",
-                         method.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0),
-                         Double(count) / elapsed, percentile(0.5), percentile(0.99), failures, elapsed))
-        }
-    }
-
-    func phase(method: HTTPMethod, client: HTTPClient, base: String, token: String, payload: ByteBuffer,
-               run: UInt64) async throws -> (Double, [Double], Int) {
-        let start = ContinuousClock.now
-        let results = try await withThrowingTaskGroup(of: (Double, Bool).self) { group in
-            var latencies: [Double] = []
-            var failures = 0
-            var issued = 0
-            func issue() {
-                let index = issued
-                issued += 1
-                group.addTask {
-                    var request = HTTPClientRequest(url: "\(base)/obj-\(run)-\(index)")
-                    request.method = method
-                    request.headers.add(name: "X-Auth-Token", value: token)
-                    if method == .PUT {
-                        request.headers.add(name: "Content-Type", value: "application/octet-stream")
-                        request.body = .bytes(payload)
-                    }
-                    let began = ContinuousClock.now
-                    do {
-                        let response = try await client.execute(request, timeout: .seconds(60))
-                        let body = try await response.body.collect(upTo: 1 << 24)
-                        let ok = method == .PUT ? response.status == .created : (response.status == .ok && body.readableBytes == payload.readableBytes)
-                        return (Self.seconds(ContinuousClock.now - began), ok)
-                    } catch {
-                        return (Self.seconds(ContinuousClock.now - began), false)
-                    }
+            let phase = await LoadPhase.run(count: count, concurrency: concurrency) { index in
+                var request = HTTPClientRequest(url: "\(base)/obj-\(run)-\(index)")
+                request.method = method
+                request.headers.add(name: "X-Auth-Token", value: token)
+                if method == .PUT {
+                    request.headers.add(name: "Content-Type", value: "application/octet-stream")
+                    request.body = .bytes(payload)
                 }
+                guard let response = try? await client.execute(request, timeout: .seconds(60)),
+                      let body = try? await response.body.collect(upTo: 1 << 24) else { return false }
+                return method == .PUT ? response.status == .created : (response.status == .ok && body.readableBytes == payload.readableBytes)
             }
-            for _ in 0..<min(concurrency, count) { issue() }
-            while let (latency, ok) = try await group.next() {
-                latencies.append(latency)
-                if !ok { failures += 1 }
-                if issued < count { issue() }
-            }
-            return (latencies, failures)
+            print(phase.line(method.rawValue))
         }
-        return (Self.seconds(ContinuousClock.now - start), results.0, results.1)
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
