@@ -193,6 +193,15 @@ struct IdentityAPITests {
             #expect(await sync.syncOnce() == 1)
             #expect(await Self.call(other.api, "GET", "v3/projects", token: token).status == 401)
 
+            // An expired token: 404 as a subject, 401 as a caller.
+            let fresh = try #require(await Self.login(node.api, user: "admin", password: password, project: "admin").headers["X-Subject-Token"])
+            clock.advance(3601)
+            let expired = await Self.call(node.api, "GET", "v3/auth/tokens", token: fresh, subject: fresh)
+            #expect(expired.status == 401)
+            let later = try #require(await Self.login(node.api, user: "admin", password: password, project: "admin").headers["X-Subject-Token"])
+            let subject = await Self.call(node.api, "GET", "v3/auth/tokens", token: later, subject: fresh)
+            #expect(subject.status == 404 && subject.body?["error"]?["message"] == "Failed to validate token")
+
             for _ in 0..<6 { #expect(await Self.login(node.api, user: "admin", password: "guess", project: "admin").status == 401) }
             #expect(await Self.login(node.api, user: "admin", password: password, project: "admin").status == 401, "locked out")
             clock.advance(61)
