@@ -1,6 +1,7 @@
 import Crypto
 import ShoalCore
 import ShoalSwiftAPI
+import Synchronization
 
 /// What an Identity token says: who, by which methods, scoped to what, with which roles,
 /// from when to when, and its audit ids. Everything a node needs to validate the token
@@ -138,6 +139,8 @@ public struct KeystoneTokenSealer: Sendable {
     }
 
     private let secret: ClusterSecret
+    /// Keys derived so far, by period (a handful: the periods a token may still come from).
+    private let keys = KeyCache()
     /// Seconds per key; a token's period is its issue time divided by this.
     public let rotationSeconds: Int64
     /// The longest a token may live; older keys are refused.
@@ -150,7 +153,7 @@ public struct KeystoneTokenSealer: Sendable {
     }
 
     func key(period: UInt32) -> SymmetricKey {
-        SymmetricKey(data: secret.derive("shoal keystone token key v1 period \(period)"))
+        keys.key(period) { SymmetricKey(data: secret.derive("shoal keystone token key v1 period \(period)")) }
     }
 
     /// Seals `token`; `nonce` must be 12 fresh random bytes.
@@ -184,5 +187,20 @@ public struct KeystoneTokenSealer: Sendable {
         }
         guard token.expiresAt > now else { throw .expired }
         return token
+    }
+}
+
+/// The token keys derived so far; the oldest are dropped past a few periods.
+final class KeyCache: Sendable {
+    private let keys = Mutex<[UInt32: SymmetricKey]>([:])
+
+    func key(_ period: UInt32, derive: () -> SymmetricKey) -> SymmetricKey {
+        if let known = keys.withLock({ $0[period] }) { return known }
+        let key = derive()
+        keys.withLock { keys in
+            if keys.count >= 16, let oldest = keys.keys.min() { keys[oldest] = nil }
+            keys[period] = key
+        }
+        return key
     }
 }

@@ -53,11 +53,8 @@ public struct IdentityAPIMiddleware<Context: RequestContext>: RouterMiddleware {
             if answer.status != 204 { fields[.contentLength] = "0" }
             return Response(status: HTTPResponse.Status(code: answer.status), headers: fields)
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(body)) ?? Data("{}".utf8)
         fields[.contentType] = "application/json"
         return Response(status: HTTPResponse.Status(code: answer.status), headers: fields,
-                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: body.jsonBytes)))
     }
 }
