@@ -83,7 +83,12 @@ public struct IdentityStore: Sendable {
 
     /// Object names of `container`, all pages.
     func listing(_ container: String, prefix: String? = nil) async throws(KeystoneError) -> [String] {
-        var names: [String] = []
+        try await listingRows(container, prefix: prefix).map(\.name)
+    }
+
+    /// (name, etag) of every object of `container`, all pages.
+    func listingRows(_ container: String, prefix: String? = nil) async throws(KeystoneError) -> [(name: String, etag: String)] {
+        var names: [(name: String, etag: String)] = []
         var marker = ""
         while true {
             var query = ["format": "json", "limit": "10000"]
@@ -92,10 +97,10 @@ public struct IdentityStore: Sendable {
             let response = await request("GET", container: container, query: query)
             guard response.isSuccess, let body = try? await response.body?.collect(upTo: 64 << 20),
                   let rows = try? JSONDecoder().decode([JSONValue].self, from: Data(body)) else { throw .unavailable }
-            let page = rows.compactMap { $0["name"]?.string }
+            let page = rows.compactMap { row in row["name"]?.string.map { (name: $0, etag: row["hash"]?.string ?? "") } }
             names += page
             guard page.count == 10_000, let last = page.last else { return names }
-            marker = last
+            marker = last.name
         }
     }
 
@@ -142,18 +147,25 @@ public struct IdentityStore: Sendable {
         guard response.isSuccess else { throw .unavailable }
     }
 
-    /// Every stored revocation event.
-    public func revocations() async throws(KeystoneError) -> [(RevocationList.Event, Int64)] {
-        let names = try await listing(Self.revocationsContainer)
+    /// The stored revocation events, except those whose version (`<name>/<etag>`, as the
+    /// listing shows them) is in `seen`; returns the versions listed, to pass next time, so a
+    /// sync reads only what changed.
+    public func revocations(skipping seen: Set<String> = []) async throws(KeystoneError)
+        -> (events: [(RevocationList.Event, Int64)], versions: Set<String>)
+    {
+        let rows = try await listingRows(Self.revocationsContainer)
         var events: [(RevocationList.Event, Int64)] = []
-        for name in names {
-            guard let event = Self.revocationEvent(name) else { continue }
+        var versions: Set<String> = []
+        for (name, etag) in rows {
+            let version = name + "/" + etag
+            versions.insert(version)
+            guard !seen.contains(version), let event = Self.revocationEvent(name) else { continue }
             let response = await request("GET", container: Self.revocationsContainer, object: name)
             guard response.isSuccess, let body = try? await response.body?.collect(upTo: 64),
                   let time = Int64(String(decoding: body, as: UTF8.self)) else { continue }
             events.append((event, time))
         }
-        return events
+        return (events, versions)
     }
 
     static func revocationKey(_ event: RevocationList.Event) -> String {

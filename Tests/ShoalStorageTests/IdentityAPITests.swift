@@ -191,6 +191,7 @@ struct IdentityAPITests {
             // The other node learns it from the store on its next sync.
             let sync = RevocationSync(store: other.store, revocations: other.revocations, logger: .init(label: "test"))
             #expect(await sync.syncOnce() == 1)
+            #expect(await sync.syncOnce() == 0, "an event read once is not read again")
             #expect(await Self.call(other.api, "GET", "v3/projects", token: token).status == 401)
 
             // An expired token: 404 as a subject, 401 as a caller.
