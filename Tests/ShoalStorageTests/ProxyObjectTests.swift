@@ -192,6 +192,22 @@ struct ProxyObjectTests {
         #expect(await cluster.put(path, body: payload).status == 202)
     }
 
+    /// Object servers refuse a conditional PUT before reading its body. The proxy must answer
+    /// with their refusal, not a 503 for the body nobody took (several MiB here, far more
+    /// than the per-target queues hold).
+    @Test func refusalsBeforeTheBodyWinOverTheUnreadBody() async {
+        let cluster = await ProxyTestCluster()
+        cluster.seedContainer("AUTH_test", "photos")
+        let large = [UInt8](repeating: 0x5a, count: 8 << 20)
+        for server in cluster.servers { server.answersBeforeBody.withLock { $0 = true } }
+        for server in cluster.servers { server.override.withLock { $0 = { $0.method == "PUT" ? 412 : nil } } }
+        #expect(await cluster.put(path, body: large, headers: ["If-None-Match": "*"], chunkSize: 65536).status == 412)
+        for server in cluster.servers { server.override.withLock { $0 = { $0.method == "PUT" ? 409 : nil } } }
+        #expect(await cluster.put(path, body: large, chunkSize: 65536).status == 202)
+        for server in cluster.servers { server.override.withLock { $0 = { $0.method == "PUT" ? 507 : nil } } }
+        #expect(await cluster.put(path, body: large, chunkSize: 65536).status == 503)
+    }
+
     @Test func deleteAfterBecomesDeleteAt() async {
         let cluster = await ProxyTestCluster()
         cluster.seedContainer("AUTH_test", "photos")

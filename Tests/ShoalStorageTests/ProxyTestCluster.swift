@@ -43,6 +43,8 @@ final class ScriptedServer: BackendServer {
     let state = Mutex(State())
     /// Answers a request before the default behaviour when it returns non-nil.
     let override = Mutex<(@Sendable (BackendRequestHead) -> Int?)?>(nil)
+    /// When true, an override answers before the request body is read.
+    let answersBeforeBody = Mutex(false)
     /// When set, the server waits for this before reading an object PUT body.
     let gate = Mutex<AsyncGate?>(nil)
 
@@ -53,6 +55,8 @@ final class ScriptedServer: BackendServer {
 
     func handle(_ head: BackendRequestHead, body: ChunkStream?) async -> StorageResponse {
         if let gate = gate.withLock({ $0 }), head.method == "PUT", head.object != nil { await gate.wait() }
+        // Swift's object server refuses a PUT on its headers (expect-100) without reading the body.
+        if answersBeforeBody.withLock({ $0 }), let status = override.withLock({ $0 })?(head) { return StorageResponse(status: status) }
         let bytes: [UInt8]
         do { bytes = try await body?.collect(upTo: 1 << 24) ?? [] } catch {
             log.append(SeenRequest(node: index, head: head, body: []), failed: true)

@@ -164,8 +164,22 @@ extension ProxyServer {
                            replicas: ring.replicaCount)
     }
 
+    /// Swift's answer to a PUT older than the stored object: accepted, nothing written.
+    static var olderTimestampAccepted: StorageResponse {
+        StorageResponse(status: 202, headers: ["Content-Length": "0", "Content-Type": "text/html; charset=UTF-8"])
+    }
+
     func putResponse(outcome: BodyTee.Outcome, answers: [NodeAnswer], request: StorageRequest, headers: HeaderFields,
                      timestamp: SwiftTimestamp, replicas: Int) -> StorageResponse {
+        let statuses = answers.map(\.status)
+        // Swift's expect-100 checks: If-None-Match met → 412; an older timestamp (409) → 202.
+        // Servers answer these before reading the body, so they come first: a large body
+        // nobody read is not a failed write.
+        if statuses.contains(412) { return StorageResponse(.preconditionFailed) }
+        let conflicted = !statuses.isEmpty && statuses.contains(409) && !statuses.contains(where: { (200..<300).contains($0) })
+        if conflicted, statuses.count(where: { $0 == 409 }) >= QuorumTracker.quorum(for: replicas) {
+            return Self.olderTimestampAccepted
+        }
         let etag: String
         switch outcome {
         case .rejected(let error): return StorageResponse(error)
@@ -177,17 +191,12 @@ extension ProxyServer {
             return StorageResponse(.serviceUnavailable)
         case .completed(_, let computed): etag = computed
         }
-        let statuses = answers.map(\.status)
-        // Swift's expect-100 checks: If-None-Match met → 412; an older timestamp (409) → 202.
-        if statuses.contains(412) { return StorageResponse(.preconditionFailed) }
         if let clientETag = request.headers["ETag"]?.trimmingQuotes(), clientETag.lowercased() != etag {
             return StorageResponse(.unprocessable)
         }
         let best = bestResponse(answers, replicas: replicas, path: request.path)
         if best.status / 100 != 2 {
-            if statuses.contains(409) && !statuses.contains(where: { (200..<300).contains($0) }) {
-                return StorageResponse(status: 202, headers: ["Content-Length": "0", "Content-Type": "text/html; charset=UTF-8"])
-            }
+            if conflicted { return Self.olderTimestampAccepted }
             if best.status == 503 { return StorageResponse(.serviceUnavailable) }
             return StorageResponse(status: best.status, headers: ["Content-Length": "0"])
         }
