@@ -170,7 +170,7 @@ public struct KeystoneTokenSealer: Sendable {
     /// expired at `now`.
     public func open(_ text: String, now: Int64) throws(OpenError) -> KeystoneToken {
         guard text.hasPrefix(Self.prefix), text.utf8.count <= Self.maximumLength,
-              let bytes = Base64URL.decode(String(text.dropFirst(Self.prefix.count))), bytes.count > 4 + 28 else {
+              let bytes = Base64URL.decode(text.dropFirst(Self.prefix.count)), bytes.count > 4 + 28 else {
             throw .unrecognized
         }
         var reader = ByteReader(Array(bytes[0..<4]))

@@ -1,8 +1,12 @@
 import Hummingbird
 import Metrics
+import Synchronization
 
 /// Counts requests and times them, labelled by method and status class, for `/metrics`.
 struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The counters and timers made so far, by method and status class: made once, not per request.
+    private let handles = Handles()
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         let method = request.method.rawValue
@@ -17,10 +21,27 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     private func record(method: String, status: Int, since start: ContinuousClock.Instant) {
-        let dimensions = [("method", method), ("status", "\(status / 100)xx")]
-        Counter(label: "shoal_http_requests_total", dimensions: dimensions).increment()
-        Metrics.Timer(label: "shoal_http_request_duration_seconds", dimensions: [("method", method)])
-            .recordNanoseconds(start.nanosecondsElapsed)
+        let (counter, timer) = handles.get(method: method, statusClass: status / 100)
+        counter.increment()
+        timer.recordNanoseconds(start.nanosecondsElapsed)
+    }
+}
+
+private final class Handles: Sendable {
+    private struct Key: Hashable {
+        var method: String
+        var statusClass: Int
+    }
+
+    private let made = Mutex<[Key: (Counter, Metrics.Timer)]>([:])
+
+    func get(method: String, statusClass: Int) -> (Counter, Metrics.Timer) {
+        let key = Key(method: method, statusClass: statusClass)
+        if let known = made.withLock({ $0[key] }) { return known }
+        let handles = (Counter(label: "shoal_http_requests_total", dimensions: [("method", method), ("status", "\(statusClass)xx")]),
+                       Metrics.Timer(label: "shoal_http_request_duration_seconds", dimensions: [("method", method)]))
+        made.withLock { if $0.count < 256 { $0[key] = handles } }
+        return handles
     }
 }
 

@@ -32,9 +32,20 @@ public struct TransactionMiddleware<Context: RequestContext>: RouterMiddleware {
 /// Swift's transaction id format: `tx`, 21 random hex digits, `-`, the time as 10 hex digits.
 public enum TransactionID {
     public static func make(now: Date = Date()) -> String {
+        // Swift's form: "tx", 21 random hex digits, "-", the time as 10 hex digits. Two
+        // draws of the system generator give the 84 random bits (one syscall each).
         var random = SystemRandomNumberGenerator()
-        let hex = (0..<21).map { _ in String(Int.random(in: 0..<16, using: &random), radix: 16) }.joined()
-        let seconds = String(UInt64(now.timeIntervalSince1970), radix: 16)
-        return "tx\(hex)-\(String(repeating: "0", count: max(0, 10 - seconds.count)))\(seconds)"
+        let (high, low) = (random.next() as UInt64, random.next() as UInt64)
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = Array("tx".utf8)
+        text.reserveCapacity(34)
+        for index in 0..<21 {
+            let nibble = index < 16 ? low >> (index * 4) : high >> ((index - 16) * 4)
+            text.append(digits[Int(nibble & 0xF)])
+        }
+        text.append(UInt8(ascii: "-"))
+        let seconds = UInt64(max(0, now.timeIntervalSince1970))
+        for shift in stride(from: 36, through: 0, by: -4) { text.append(digits[Int(seconds >> UInt64(shift) & 0xF)]) }
+        return String(decoding: text, as: UTF8.self)
     }
 }

@@ -85,6 +85,8 @@ struct KeystoneTokenTests {
     func time() {
         #expect(KeystoneTime.format(0) == "1970-01-01T00:00:00.000000Z")
         #expect(KeystoneTime.format(951_782_400) == "2000-02-29T00:00:00.000000Z")
+        #expect(KeystoneTime.format(1_700_000_000) == "2023-11-14T22:13:20.000000Z")
+        #expect(KeystoneTime.parse(KeystoneTime.format(4_102_444_799)) == 4_102_444_799)
         for seconds: Int64 in [0, 1, 951_782_400, now, 4_102_444_799] {
             #expect(KeystoneTime.parse(KeystoneTime.format(seconds)) == seconds)
         }

@@ -108,5 +108,6 @@ struct HeaderFormatTests {
         let id = TransactionID.make(now: Date(timeIntervalSince1970: 0x6543_2100))
         #expect(NodeRouterTests.isTransactionID(id))
         #expect(id.hasSuffix("-0065432100"))
+        #expect(Set((0..<100).map { _ in TransactionID.make() }).count == 100)
     }
 }

@@ -124,7 +124,10 @@ struct ProxyObjectTests {
     }
 
     @Test func stalledTargetIsDroppedWithoutBlockingTheOthers() async {
-        let cluster = await ProxyTestCluster { $0.putQueueDepth = 2 }
+        let cluster = await ProxyTestCluster {
+            $0.putQueueDepth = 2
+            $0.chunkStallTimeout = .milliseconds(300)
+        }
         cluster.seedContainer("AUTH_test", "photos")
         let primaries = cluster.primaries(account: path.0, container: path.1, object: path.2)
         let gate = AsyncGate()

@@ -36,8 +36,8 @@ extension ListingQuery {
         var items: [(name: String, value: String)] = []
         for pair in queryString.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
             let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
-            let nameBytes = Self.percentDecoded(parts[0])
-            let valueBytes = parts.count > 1 ? Self.percentDecoded(parts[1]) : []
+            let nameBytes = PercentEncoding.decode(parts[0], plusAsSpace: true)
+            let valueBytes = parts.count > 1 ? PercentEncoding.decode(parts[1], plusAsSpace: true) : []
             let name = String(decoding: nameBytes, as: UTF8.self)
             guard let value = String(validating: valueBytes, as: UTF8.self) else {
                 throw ListingQueryError(status: 400, message: "\"\(name)\" parameter not valid UTF-8")
@@ -45,37 +45,5 @@ extension ListingQuery {
             items.append((name, value))
         }
         try self.init(queryItems: items, limitMaximum: limitMaximum)
-    }
-
-    /// `+` to space and `%XX` to its byte; a `%` not followed by two hex digits stays as it is.
-    static func percentDecoded(_ bytes: Substring.UTF8View.SubSequence) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var index = bytes.startIndex
-        while index < bytes.endIndex {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "+") {
-                out.append(UInt8(ascii: " "))
-            } else if byte == UInt8(ascii: "%"),
-                      let first = bytes.index(index, offsetBy: 1, limitedBy: bytes.endIndex), first < bytes.endIndex,
-                      let second = bytes.index(first, offsetBy: 1, limitedBy: bytes.endIndex), second < bytes.endIndex,
-                      let high = hexValue(bytes[first]), let low = hexValue(bytes[second]) {
-                out.append(high << 4 | low)
-                index = second
-            } else {
-                out.append(byte)
-            }
-            index = bytes.index(after: index)
-        }
-        return out
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

@@ -23,7 +23,7 @@ public struct IdentityAPIMiddleware<Context: RequestContext>: RouterMiddleware {
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
         guard path == "/identity" || path.hasPrefix("/identity/") else { return try await next(request, context) }
-        let components = path.dropFirst("/identity".count).split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
+        let components = path.dropFirst("/identity".count).split(separator: "/").map { PercentEncoding.decode($0, plusAsSpace: false) ?? String($0) }
         var body: [UInt8] = []
         if let stream = HTTPBridge.body(of: request) {
             do {

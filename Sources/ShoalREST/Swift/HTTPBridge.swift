@@ -30,7 +30,7 @@ enum HTTPBridge {
     }
 
     static func decodeQueryComponent(_ text: Substring) -> String? {
-        String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+        PercentEncoding.decode(text, plusAsSpace: true)
     }
 
     /// The request body as a chunk stream, or nil when the request says it has none.

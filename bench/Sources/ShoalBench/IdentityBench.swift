@@ -32,6 +32,14 @@ struct IdentityBench: AsyncParsableCommand {
             idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency))) { client in
             let (token, projectID) = try await Self.login(client, url: nodes[0], body: login)
             print("identity: \(nodes.count) node(s), \(concurrency) in flight; \(count) validations and account HEADs, \(logins) logins")
+            // The floor: the same client and nodes answering a request that does no work.
+            let floor = await LoadPhase.run(count: count, concurrency: concurrency) { index in
+                let request = HTTPClientRequest(url: nodes[index % nodes.count] + "/healthcheck")
+                guard let response = try? await client.execute(request, timeout: .seconds(30)) else { return false }
+                _ = try? await response.body.collect(upTo: 1 << 20)
+                return response.status == .ok
+            }
+            print(floor.line("healthcheck"))
             let validate = await LoadPhase.run(count: count, concurrency: concurrency) { index in
                 var request = HTTPClientRequest(url: nodes[index % nodes.count] + "/identity/v3/auth/tokens?nocatalog")
                 request.headers.add(name: "X-Auth-Token", value: token)

@@ -42,7 +42,7 @@ struct LoadPhase {
             return String(format: "%.1f ms", sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] * 1000)
         }
         return String(format: "  %@ %8.0f ops/s  p50 %@  p99 %@  failures %d  (%.2f s)",
-                      name.padding(toLength: 10, withPad: " ", startingAt: 0), Double(latencies.count) / max(elapsed, 1e-9),
+                      name.padding(toLength: 11, withPad: " ", startingAt: 0), Double(latencies.count) / max(elapsed, 1e-9),
                       percentile(0.5), percentile(0.99), failures, elapsed)
     }
 }
