@@ -71,10 +71,12 @@ extension IdentityAPI {
         return IdentityResponse(status: 204)
     }
 
-    /// Records a revocation here at once and in the store, from where every node picks it up.
+    /// Records a revocation here at once, gossips it to every node, and stores it, from where
+    /// nodes that missed the gossip (down, partitioned, started later) pick it up.
     func revoke(_ event: RevocationList.Event) async throws(KeystoneError) {
         let time = now()
         revocations.record(event, at: time)
+        await announce(event, time)
         try await store.putRevocation(event, at: time, expiresAfter: sealer.maximumLifetime + 60)
     }
 

@@ -66,6 +66,8 @@ public struct IdentityAPI: Sendable {
     let random: @Sendable (Int) -> [UInt8]
     let limiter: LoginLimiter
     let logger: Logger
+    /// Tells the other nodes of a revocation at once (gossip); the store is the durable copy.
+    let announce: @Sendable (RevocationList.Event, Int64) async -> Void
 
     public init(store: IdentityStore, secret: ClusterSecret, revocations: RevocationList, configuration: Configuration = .init(),
                 now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
@@ -73,7 +75,8 @@ public struct IdentityAPI: Sendable {
                     var generator = SystemRandomNumberGenerator()
                     return (0..<count).map { _ in generator.next() }
                 },
-                logger: Logger = Logger(label: "shoal.identity")) {
+                logger: Logger = Logger(label: "shoal.identity"),
+                announce: @escaping @Sendable (RevocationList.Event, Int64) async -> Void = { _, _ in }) {
         self.store = store
         sealer = KeystoneTokenSealer(secret: secret, maximumLifetime: max(configuration.tokenLifetime, 86_400))
         self.revocations = revocations
@@ -82,6 +85,7 @@ public struct IdentityAPI: Sendable {
         self.random = random
         limiter = LoginLimiter(failures: configuration.failuresBeforeLockout, seconds: configuration.lockoutSeconds)
         self.logger = logger
+        self.announce = announce
     }
 
     public func handle(_ request: IdentityRequest) async -> IdentityResponse {

@@ -141,7 +141,7 @@ public struct IdentityStore: Sendable {
 
     /// Persists a revocation event so nodes that start later, or missed the news, learn it.
     public func putRevocation(_ event: RevocationList.Event, at time: Int64, expiresAfter lifetime: Int64) async throws(KeystoneError) {
-        let response = await request("PUT", container: Self.revocationsContainer, object: Self.revocationKey(event),
+        let response = await request("PUT", container: Self.revocationsContainer, object: event.key,
                                      headers: ["X-Delete-After": String(max(60, lifetime)), "Content-Type": "text/plain"],
                                      body: Array(String(time).utf8))
         guard response.isSuccess else { throw .unavailable }
@@ -159,34 +159,13 @@ public struct IdentityStore: Sendable {
         for (name, etag) in rows {
             let version = name + "/" + etag
             versions.insert(version)
-            guard !seen.contains(version), let event = Self.revocationEvent(name) else { continue }
+            guard !seen.contains(version), let event = RevocationList.Event(key: name) else { continue }
             let response = await request("GET", container: Self.revocationsContainer, object: name)
             guard response.isSuccess, let body = try? await response.body?.collect(upTo: 64),
                   let time = Int64(String(decoding: body, as: UTF8.self)) else { continue }
             events.append((event, time))
         }
         return (events, versions)
-    }
-
-    static func revocationKey(_ event: RevocationList.Event) -> String {
-        switch event {
-        case .auditID(let id): "audit.\(id)"
-        case .user(let id): "user.\(id)"
-        case .project(let id): "project.\(id)"
-        case .applicationCredential(let id): "appcred.\(id)"
-        }
-    }
-
-    static func revocationEvent(_ key: String) -> RevocationList.Event? {
-        guard let dot = key.firstIndex(of: ".") else { return nil }
-        let value = String(key[key.index(after: dot)...])
-        switch key[..<dot] {
-        case "audit": return .auditID(value)
-        case "user": return .user(value)
-        case "project": return .project(value)
-        case "appcred": return .applicationCredential(value)
-        default: return nil
-        }
     }
 
     /// Ids are object names: 1–255 bytes, no slash or control characters.

@@ -2,11 +2,12 @@ import Logging
 import ShoalKeystoneAPI
 import Synchronization
 
-/// Keeps this node's revocation list current: every `interval` it reads the revocation
-/// events stored in the identity account (each one written by the node that revoked, with an
-/// expiry of the longest token life) and records those it did not know. A revocation thus
-/// reaches every node within about one interval; the node that revoked knows at once.
-/// Each read lists the events and fetches only those not seen before (by name and etag).
+/// Catches this node's revocation list up with the stored events: every `interval` it reads
+/// the revocation events kept in the identity account (each one written by the node that
+/// revoked, with an expiry of the longest token life) and records those it did not know.
+/// Gossip brings a revocation to live nodes within milliseconds; this read is for a node that
+/// missed it (down, cut off, or started later), so it learns within one interval of being
+/// back. Each read lists the events and fetches only those not seen before (by name and etag).
 public struct RevocationSync: Sendable {
     let store: IdentityStore
     let revocations: RevocationList

@@ -12,6 +12,41 @@ public final class RevocationList: Sendable {
         case project(String)
         /// Every token issued through an application credential (it was deleted).
         case applicationCredential(String)
+
+        /// Text naming the event (`audit.<id>`, `user.<id>`, `project.<id>`, `appcred.<id>`):
+        /// the stored event's object name and the gossiped event's id.
+        public var key: String {
+            switch self {
+            case .auditID(let id): "audit.\(id)"
+            case .user(let id): "user.\(id)"
+            case .project(let id): "project.\(id)"
+            case .applicationCredential(let id): "appcred.\(id)"
+            }
+        }
+
+        public init?(key: String) {
+            guard let dot = key.firstIndex(of: "."), case let value = String(key[key.index(after: dot)...]), !value.isEmpty else {
+                return nil
+            }
+            switch key[..<dot] {
+            case "audit": self = .auditID(value)
+            case "user": self = .user(value)
+            case "project": self = .project(value)
+            case "appcred": self = .applicationCredential(value)
+            default: return nil
+            }
+        }
+    }
+
+    /// One event at one time as gossip carries it: `<time> <key>`.
+    public static func announcement(_ event: Event, at time: Int64) -> [UInt8] { Array("\(time) \(event.key)".utf8) }
+
+    /// The event and time of an ``announcement(_:at:)``; nil for anything else.
+    public static func parseAnnouncement(_ bytes: [UInt8]) -> (Event, Int64)? {
+        guard let space = bytes.firstIndex(of: UInt8(ascii: " ")),
+              let time = Int64(String(decoding: bytes[..<space], as: UTF8.self)),
+              let event = Event(key: String(decoding: bytes[(space + 1)...], as: UTF8.self)) else { return nil }
+        return (event, time)
     }
 
     /// Per event, when it was issued (Unix seconds): a token issued at or before it is revoked.

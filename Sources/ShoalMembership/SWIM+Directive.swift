@@ -7,6 +7,8 @@ extension SWIM {
         case memberChanged(MemberChange)
         /// The device set changed (these records were news); the ring must be recomputed.
         case deviceSetChanged([DeviceRecord])
+        /// A broadcast heard for the first time: hand it to its topic's subscribers.
+        case deliver(Broadcast)
     }
 }
 

@@ -9,6 +9,8 @@ extension SWIM {
         case dead(node: NodeID, incarnation: UInt64, declaredBy: NodeID)
         case left(node: NodeID, incarnation: UInt64)
         case device(DeviceRecord)
+        /// An application's news (``Broadcast``), delivered once to every member.
+        case broadcast(Broadcast)
 
         /// What the update is about: a newer update about the same key replaces it in the queue.
         var key: GossipKey {
@@ -17,6 +19,8 @@ extension SWIM {
                 .member(node)
             case .device(let record):
                 .device(record.id)
+            case .broadcast(let broadcast):
+                .broadcast(broadcast.key)
             }
         }
     }
@@ -25,12 +29,13 @@ extension SWIM {
     enum GossipKey: Hashable, Sendable {
         case member(NodeID)
         case device(DeviceID)
+        case broadcast(Broadcast.Key)
     }
 }
 
 extension SWIM.Gossip: WireCodable {
     private enum Tag: UInt8 {
-        case alive = 1, suspect, dead, left, device
+        case alive = 1, suspect, dead, left, device, broadcast
     }
 
     public func encode(into writer: inout ByteWriter) {
@@ -57,6 +62,9 @@ extension SWIM.Gossip: WireCodable {
         case .device(let record):
             writer.write(Tag.device.rawValue)
             record.encode(into: &writer)
+        case .broadcast(let broadcast):
+            writer.write(Tag.broadcast.rawValue)
+            broadcast.encode(into: &writer)
         }
     }
 
@@ -81,6 +89,8 @@ extension SWIM.Gossip: WireCodable {
             self = .left(node: node, incarnation: try reader.readVarint(field: "incarnation"))
         case .device:
             self = .device(try DeviceRecord(from: &reader))
+        case .broadcast:
+            self = .broadcast(try SWIM.Broadcast(from: &reader))
         }
     }
 }

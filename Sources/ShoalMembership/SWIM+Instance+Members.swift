@@ -65,6 +65,12 @@ extension SWIM.Instance {
             out.append(.deviceSetChanged([record]))
             enqueueGossip(gossip)
             return true
+
+        case .broadcast(let broadcast):
+            guard broadcastMemory.remember(broadcast.key, now: now, limit: settings.broadcastMemoryLimit) else { return false }
+            out.append(.deliver(broadcast))
+            enqueueGossip(gossip)
+            return true
         }
     }
 

@@ -104,8 +104,10 @@ extension SWIM.Instance {
             node != myself && node != excluded && memberTable[node]?.status == .alive
         }
         var chosen: [NodeID] = []
-        if probeOrder.count <= 64 {
-            var candidates = probeOrder.filter(eligible)
+        // Before the first probe after a restore the order is empty: draw from every member.
+        let pool = probeOrder.isEmpty ? memberOrder : probeOrder
+        if pool.count <= 64 {
+            var candidates = pool.filter(eligible)
             var seen = Set<NodeID>()
             candidates = candidates.filter { seen.insert($0).inserted }
             while chosen.count < count, !candidates.isEmpty {
@@ -118,7 +120,7 @@ extension SWIM.Instance {
         var attempts = 0
         while chosen.count < count, attempts < count * 8 + 16 {
             attempts += 1
-            let node = probeOrder[Int(random.next() % UInt64(probeOrder.count))]
+            let node = pool[Int(random.next() % UInt64(pool.count))]
             if eligible(node), !chosen.contains(node) { chosen.append(node) }
         }
         return chosen

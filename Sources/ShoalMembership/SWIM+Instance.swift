@@ -45,6 +45,7 @@ extension SWIM {
         var suspicions: [NodeID: Suspicion] = [:]
         var earliestSuspicionDeadline: Duration?
         var gossipQueue = GossipQueue()
+        var broadcastMemory = BroadcastMemory()
         var joinSeeds: [ClusterAddress] = []
         var nextJoinAttemptAt: Duration?
 
@@ -154,6 +155,7 @@ extension SWIM {
             var out: [Directive] = []
             guard !hasLeft else { return out }
             expireRelays(now: now, into: &out)
+            forgetOldBroadcasts(now: now)
             if var current = probe, !current.indirectSent, now >= current.directDeadline {
                 sendIndirectProbes(&current, now: now, into: &out)
                 probe = current
@@ -182,7 +184,13 @@ extension SWIM {
         public mutating func onMessage(_ message: Message, from address: ClusterAddress, now: Duration) -> [Directive] {
             var out: [Directive] = []
             guard !hasLeft, message.sender != myself else { return out }
-            for item in message.gossip { apply(item, now: now, into: &out) }
+            var heardBroadcast = false
+            for item in message.gossip {
+                let news = apply(item, now: now, into: &out)
+                if news, case .broadcast = item { heardBroadcast = true }
+            }
+            // A broadcast heard first-hand is forwarded at once (not only piggybacked).
+            if heardBroadcast { pushGossip(excluding: message.sender, into: &out) }
             switch message.payload {
             case .ping(let sequence, let target):
                 guard target == myself else { break }
@@ -203,6 +211,8 @@ extension SWIM {
                 }
             case .pushPull(let state):
                 onPushPull(state, from: message, now: now, into: &out)
+            case .gossip:
+                break
             }
             return out
         }

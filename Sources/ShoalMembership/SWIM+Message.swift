@@ -36,6 +36,8 @@ extension SWIM {
             case nack(sequence: UInt64, target: NodeID)
             /// Full state for anti-entropy and joining; a request is answered with a reply.
             case pushPull(PushPull)
+            /// Nothing but the piggybacked gossip: how broadcasts are pushed between probes.
+            case gossip
         }
     }
 
@@ -55,7 +57,7 @@ extension SWIM {
 
 extension SWIM.Message: WireCodable {
     private enum Tag: UInt8 {
-        case ping = 1, pingRequest, ack, nack, pushPull
+        case ping = 1, pingRequest, ack, nack, pushPull, gossip
     }
 
     public func encode(into writer: inout ByteWriter) {
@@ -66,6 +68,7 @@ extension SWIM.Message: WireCodable {
         case .ack: writer.write(Tag.ack.rawValue)
         case .nack: writer.write(Tag.nack.rawValue)
         case .pushPull: writer.write(Tag.pushPull.rawValue)
+        case .gossip: writer.write(Tag.gossip.rawValue)
         }
         sender.encode(into: &writer)
         senderAddress.encode(into: &writer)
@@ -82,6 +85,8 @@ extension SWIM.Message: WireCodable {
             writer.writeVarint(state.members.count)
             for member in state.members { member.encode(into: &writer) }
             state.devices.encode(into: &writer)
+        case .gossip:
+            break
         }
         writer.writeVarint(gossip.count)
         for item in gossip { item.encode(into: &writer) }
@@ -115,6 +120,8 @@ extension SWIM.Message: WireCodable {
             members.reserveCapacity(count)
             for _ in 0..<count { members.append(try SWIM.MemberState(from: &reader)) }
             payload = .pushPull(SWIM.PushPull(isReply: isReply, members: members, devices: try DeviceSet(from: &reader)))
+        case .gossip:
+            payload = .gossip
         }
         let gossipCount = try reader.readItemCount(field: "gossip count", minimumItemBytes: 3, limit: Self.maxGossipItems)
         var gossip: [SWIM.Gossip] = []

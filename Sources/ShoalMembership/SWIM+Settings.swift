@@ -39,6 +39,13 @@ extension SWIM {
         /// also the cap on relays in flight (`maxRelays`).
         public var relayTimeout: Duration = .milliseconds(400)
         public var maxRelays: Int = 256
+        /// Members a new broadcast is pushed to at once, by its origin and by each member
+        /// on first hearing it.
+        public var broadcastFanout: Int = 3
+        /// How long a member remembers a broadcast it heard (and so ignores repeats).
+        public var broadcastMemory: Duration = .seconds(600)
+        /// Broadcasts remembered at most; the oldest are forgotten first.
+        public var broadcastMemoryLimit: Int = 100_000
 
         public init() {}
 

@@ -16,6 +16,8 @@ public struct SimulatedCluster {
         public let meta: SWIM.MemberMeta
         public internal(set) var instance: SWIM.Instance
         public internal(set) var isUp: Bool
+        /// Each broadcast delivered to this node, with the times it was (once, if all is well).
+        public internal(set) var delivered: [SWIM.Broadcast: [Duration]] = [:]
         var tickGeneration: UInt64 = 0
         var scheduledTickNanoseconds: Int64 = .max
     }
@@ -190,6 +192,14 @@ public struct SimulatedCluster {
         queue.push(at: deadline, .tick(node: index, generation: nodes[index].tickGeneration))
     }
 
+    /// Node `index` spreads `broadcast`, as an application running on it would.
+    public mutating func broadcast(_ broadcast: SWIM.Broadcast, from index: Int) {
+        guard nodes[index].isUp else { return }
+        let directives = nodes[index].instance.broadcast(broadcast, now: now)
+        carryOut(directives, from: index)
+        reschedule(index)
+    }
+
     /// Carries out a node's directives: messages go onto the simulated network.
     mutating func carryOut(_ directives: [SWIM.Directive], from index: Int) {
         for directive in directives {
@@ -204,6 +214,8 @@ public struct SimulatedCluster {
                 }
             case .deviceSetChanged:
                 break
+            case .deliver(let broadcast):
+                nodes[index].delivered[broadcast, default: []].append(now)
             }
         }
     }

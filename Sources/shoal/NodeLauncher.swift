@@ -69,7 +69,8 @@ struct NodeLauncher {
         let storage = try await StorageRoles(
             directory: directory, device: device.id, secret: secret, partPower: ring.partPower, options: options,
             transport: transport, membership: membership, revocations: revocations, logger: logger)
-        let identity = IdentityRoles(proxy: storage.proxy, secret: secret, revocations: revocations)
+        let identity = IdentityRoles(proxy: storage.proxy, secret: secret, revocations: revocations, membership: membership,
+                                     tokenLifetime: Int64(options.tokenExpiration))
         await transport.register(
             ControlService(info: info, membership: membership, movesDone: { [progress = storage.replication] in progress.snapshot.cleanRing },
                            logger: logger),

@@ -168,3 +168,17 @@ struct AuthRequestTests {
         }
     }
 }
+
+struct RevocationAnnouncementTests {
+    @Test func everyEventKindTravelsAndComesBack() {
+        let events: [RevocationList.Event] = [.auditID("Zm9v-YmFy_"), .user("u1"), .project("p.with.dots"), .applicationCredential("c")]
+        for event in events {
+            #expect(RevocationList.Event(key: event.key) == event)
+            let bytes = RevocationList.announcement(event, at: 1_795_000_000)
+            #expect(RevocationList.parseAnnouncement(bytes)?.0 == event && RevocationList.parseAnnouncement(bytes)?.1 == 1_795_000_000)
+        }
+        for bad in ["", "1795000000", "x audit.a", "1795000000 audit.", "1795000000 group.g", "1795000000audit.a"] {
+            #expect(RevocationList.parseAnnouncement(Array(bad.utf8)) == nil, "\(bad)")
+        }
+    }
+}

@@ -81,7 +81,10 @@ struct MessageCodecFuzzTests {
     static func randomGossip(_ random: inout SeededRandom) -> SWIM.Gossip {
         let node = randomID(&random)
         let incarnation = random.next() % 3 == 0 ? random.next() : random.next() % 10
-        switch random.next() % 5 {
+        switch random.next() % 6 {
+        case 5:
+            return .broadcast(SWIM.Broadcast(topic: "t\(random.next() % 3)", id: randomBytes(&random, count: 1 + Int(random.next() % 40)),
+                                             payload: randomBytes(&random, count: Int(random.next() % 60)))!)
         case 0: return .alive(node: node, incarnation: incarnation, meta: randomMeta(&random))
         case 1: return .suspect(node: node, incarnation: incarnation, suspector: randomID(&random))
         case 2: return .dead(node: node, incarnation: incarnation, declaredBy: randomID(&random))
@@ -102,7 +105,8 @@ struct MessageCodecFuzzTests {
         let sequence = random.next() % 2 == 0 ? random.next() : random.next() % 1_000
         let target = randomID(&random)
         let payload: SWIM.Message.Payload
-        switch random.next() % 5 {
+        switch random.next() % 6 {
+        case 5: payload = .gossip
         case 0: payload = .ping(sequence: sequence, target: target)
         case 1: payload = .pingRequest(sequence: sequence, target: target, targetAddress: randomMeta(&random).clusterAddress)
         case 2: payload = .ack(sequence: sequence, target: target)

@@ -25,7 +25,8 @@ struct IdentityAPITests {
         let store: IdentityStore
     }
 
-    static func node(_ stack: SwiftStack, clock: Clock) -> Node {
+    static func node(_ stack: SwiftStack, clock: Clock,
+                     announce: @escaping @Sendable (RevocationList.Event, Int64) async -> Void = { _, _ in }) -> Node {
         let revocations = RevocationList()
         let store = IdentityStore(backend: stack.proxy)
         var configuration = IdentityAPI.Configuration()
@@ -37,7 +38,7 @@ struct IdentityAPITests {
                                       value &+= 1
                                       return (0..<count).map { UInt8(truncatingIfNeeded: Int($0) &* 31) ^ value }
                                   }
-                              })
+                              }, announce: announce)
         return Node(api: api, revocations: revocations, store: store)
     }
 
@@ -186,9 +187,22 @@ struct IdentityAPITests {
             let password = Bootstrap.adminPassword(secret: stack.secret)
             let token = try #require(await Self.login(node.api, user: "admin", password: password, project: "admin").headers["X-Subject-Token"])
             let other = Self.node(stack, clock: clock)
+            let gossiped = Mutex<[[UInt8]]>([])
+            let origin = Self.node(stack, clock: clock, announce: { event, time in
+                gossiped.withLock { $0.append(RevocationList.announcement(event, at: time)) }
+            })
             #expect(await Self.call(other.api, "GET", "v3/auth/tokens", token: token, subject: token).status == 200)
-            #expect(await Self.call(node.api, "DELETE", "v3/auth/tokens", token: token, subject: token).status == 204)
-            // The other node learns it from the store on its next sync.
+            #expect(await Self.call(origin.api, "DELETE", "v3/auth/tokens", token: token, subject: token).status == 204)
+            // A node hearing the gossip refuses the token at once.
+            let hearer = Self.node(stack, clock: clock)
+            let announcements = gossiped.withLock { $0 }
+            #expect(announcements.count == 1)
+            for bytes in announcements {
+                let (event, time) = try #require(RevocationList.parseAnnouncement(bytes))
+                #expect(hearer.revocations.record(event, at: time))
+            }
+            #expect(await Self.call(hearer.api, "GET", "v3/projects", token: token).status == 401)
+            // A node that missed the gossip learns it from the store on its next sync.
             let sync = RevocationSync(store: other.store, revocations: other.revocations, logger: .init(label: "test"))
             #expect(await sync.syncOnce() == 1)
             #expect(await sync.syncOnce() == 0, "an event read once is not read again")

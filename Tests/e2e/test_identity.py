@@ -2,6 +2,7 @@
 (python-openstackclient), openstacksdk and plain HTTP for the negative cases."""
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import openrc, wait_until
+from conftest import environment, openrc, pid_alive, wait_until
 
 OPENSTACK = Path(sys.prefix) / "bin" / "openstack"
 
@@ -213,3 +214,47 @@ def test_refusals_have_keystones_status_and_body(identity3):
     status, _, body = http("POST", "http://127.0.0.1:8080/identity/v3/projects", {"project": {"name": "e2e-other"}},
                            headers={"X-Auth-Token": admin_token})
     assert status == 409 and body["error"]["title"] == "Conflict"
+
+
+def restart_node(cluster, n, env=None):
+    """Stops node N gracefully and starts it again (with `env` for its settings)."""
+    pid = cluster.pid(n)
+    os.kill(pid, signal.SIGTERM)
+    wait_until(f"node{n} to stop", lambda: not pid_alive(pid), 60)
+    with environment(env or {}):
+        cluster.start_node(n)
+    password = admin_env()["OS_PASSWORD"]
+    wait_until(f"node{n} logs the admin in", lambda: login(n, "admin", password, "admin")[0] == 201, 60)
+
+
+def test_an_expired_token_is_refused_on_every_node(identity3):
+    """Keystone's [token] expiration: node 3 restarted with token_expiration = 10 s issues
+    tokens that every node takes until then and refuses afterwards (401 as a caller, 404 as
+    the subject of a validation), whatever node checks."""
+    password = admin_env()["OS_PASSWORD"]
+    restart_node(identity3, 3, {"SHOAL_TOKEN_EXPIRATION": "10"})
+    try:
+        status, short, body = login(3, "admin", password, "admin")
+        assert status == 201
+        project_id = body["token"]["project"]["id"]
+        issued = body["token"]["issued_at"]
+        expires = body["token"]["expires_at"]
+        seconds = lambda text: time.mktime(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S"))
+        assert seconds(expires) - seconds(issued) == 10
+        _, admin_token, _ = login(1, "admin", password, "admin")
+
+        def validate(node):
+            return http("GET", f"http://127.0.0.1:{8079 + node}/identity/v3/auth/tokens",
+                        headers={"X-Auth-Token": admin_token, "X-Subject-Token": short})
+        assert validate(1)[0] == 200 and validate(2)[0] == 200
+        wait_until("node1 refuses the expired token", lambda: validate(1)[0] == 404, 30)
+        for node in (1, 2, 3):
+            status, _, body = validate(node)
+            assert status == 404 and body["error"]["message"] == "Failed to validate token"
+            status, headers, body = http("GET", f"http://127.0.0.1:{8079 + node}/identity/v3/projects",
+                                         headers={"X-Auth-Token": short})
+            assert status == 401 and body["error"]["title"] == "Unauthorized"
+            assert http("HEAD", f"http://127.0.0.1:{8079 + node}/v1/AUTH_{project_id}",
+                        headers={"X-Auth-Token": short})[0] == 401
+    finally:
+        restart_node(identity3, 3)

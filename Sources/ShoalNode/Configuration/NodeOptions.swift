@@ -28,6 +28,8 @@ public struct NodeOptions: Sendable, Equatable {
     public var auditRate: Int = 10 << 20
     /// Seconds a tombstone is kept before replication reclaims it (Swift's `reclaim_age`).
     public var reclaimAge: Double = 7 * 24 * 3600
+    /// Seconds an Identity token lives (Keystone's `[token] expiration`).
+    public var tokenExpiration: Int = 3600
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case text
@@ -58,6 +60,7 @@ public struct NodeOptions: Sendable, Equatable {
         ("audit_interval", "seconds between auditor sweeps (default 60)"),
         ("audit_rate", "bytes per second the auditor reads at most (default 10485760)"),
         ("reclaim_age", "seconds tombstones are kept (default 604800, a week)"),
+        ("token_expiration", "seconds an Identity token lives (default 3600; at most 86400)"),
     ]
 }
 
@@ -138,6 +141,10 @@ public struct OptionSources: Sendable {
         options.reclaimAge = try seconds("reclaim_age", default: options.reclaimAge)
         options.auditRate = try integer("audit_rate", default: options.auditRate)
         guard options.auditRate > 0 else { throw OptionError(key: "audit_rate", value: "\(options.auditRate)", reason: "at least 1") }
+        options.tokenExpiration = try integer("token_expiration", default: options.tokenExpiration)
+        guard (1...86_400).contains(options.tokenExpiration) else {
+            throw OptionError(key: "token_expiration", value: "\(options.tokenExpiration)", reason: "1 to 86400 seconds")
+        }
         return options
     }
 

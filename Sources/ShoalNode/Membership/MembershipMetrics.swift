@@ -7,6 +7,9 @@ struct MembershipMetrics: Sendable {
     let received = Counter(label: "shoal_membership_messages_received_total")
     let sendFailures = Counter(label: "shoal_membership_send_failures_total")
     let decodeFailures = Counter(label: "shoal_membership_decode_failures_total")
+    /// Broadcasts this node started, and those it heard and delivered (each once).
+    let broadcastsSent = Counter(label: "shoal_gossip_broadcasts_total", dimensions: [("direction", "sent")])
+    let broadcastsDelivered = Counter(label: "shoal_gossip_broadcasts_total", dimensions: [("direction", "delivered")])
     let ringVersion = Gauge(label: "shoal_ring_version")
     /// Partitions with a replica moving while devices join or drain.
     let movingPartitions = Gauge(label: "shoal_ring_moving_partitions")

@@ -4,6 +4,7 @@ import ServiceLifecycle
 import ShoalCore
 import ShoalMembership
 import ShoalPorts
+import Synchronization
 
 /// The shell around the pure ``SWIM/Instance``: feeds it time and messages, carries out
 /// its directives over the cluster transport, recomputes the ring when the device set
@@ -53,6 +54,7 @@ public actor MembershipService: Service, TransportHandler, ClusterStatusProvider
     public private(set) var ring: Ring
     private var ringCounts: [DeviceID: Int]
     private let metrics = MembershipMetrics()
+    private let subscribers = BroadcastSubscribers()
 
     public init(configuration: Configuration, transport: any ClusterTransport, dataDirectory: DataDirectory?, logger: Logger) {
         self.configuration = configuration
@@ -153,6 +155,9 @@ public actor MembershipService: Service, TransportHandler, ClusterStatusProvider
                 log(change)
             case .deviceSetChanged:
                 deviceSetChanged = true
+            case .deliver(let broadcast):
+                metrics.broadcastsDelivered.increment()
+                subscribers.deliver(broadcast)
             }
         }
         if deviceSetChanged { recomputeRing() }
@@ -192,6 +197,24 @@ public actor MembershipService: Service, TransportHandler, ClusterStatusProvider
         guard !peers.isEmpty, peers != lastSavedPeers else { return }
         lastSavedPeers = peers
         try? dataDirectory?.savePeers(peers)
+    }
+
+    // MARK: Broadcasts
+
+    /// Spreads news to every live member by gossip (``SWIM/Broadcast``); false when it is
+    /// too large for one message. Members deliver it to their ``broadcasts(topic:)``
+    /// subscribers once; this node does not (it has the news already).
+    @discardableResult
+    public func broadcast(topic: String, id: [UInt8], payload: [UInt8] = []) async -> Bool {
+        guard let broadcast = SWIM.Broadcast(topic: topic, id: id, payload: payload) else { return false }
+        metrics.broadcastsSent.increment()
+        await perform(instance.broadcast(broadcast, now: now))
+        return true
+    }
+
+    /// The broadcasts on `topic` this node hears from now on.
+    public nonisolated func broadcasts(topic: String) -> AsyncStream<SWIM.Broadcast> {
+        subscribers.subscribe(topic: topic)
     }
 
     // MARK: Administration and views
@@ -280,5 +303,21 @@ public actor MembershipService: Service, TransportHandler, ClusterStatusProvider
 
     private func nodes(in state: DeviceRecord.State) -> [String] {
         Set(instance.deviceSet.records.values.filter { $0.state == state }.map(\.node.rawValue)).sorted()
+    }
+}
+
+/// Who listens to which broadcast topic. Subscribing needs no trip through the actor, so a
+/// role can subscribe while it is being built.
+final class BroadcastSubscribers: Sendable {
+    private let streams = Mutex<[String: [AsyncStream<SWIM.Broadcast>.Continuation]]>([:])
+
+    func subscribe(topic: String) -> AsyncStream<SWIM.Broadcast> {
+        let (stream, continuation) = AsyncStream.makeStream(of: SWIM.Broadcast.self, bufferingPolicy: .bufferingNewest(10_000))
+        streams.withLock { $0[topic, default: []].append(continuation) }
+        return stream
+    }
+
+    func deliver(_ broadcast: SWIM.Broadcast) {
+        for continuation in streams.withLock({ $0[broadcast.topic] ?? [] }) { continuation.yield(broadcast) }
     }
 }
