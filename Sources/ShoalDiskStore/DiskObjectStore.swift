@@ -9,8 +9,9 @@ import ShoalPorts
 /// The object role's store on one local device, laid out as OpenStack Swift lays it out:
 /// `<device>/objects/<partition>/<suffix>/<hash>/<timestamp>.data|.ts|.meta`, temporary
 /// files in `<device>/tmp/`. Each version is one file (``DiskFileFormat``: header, then
-/// body), written to `tmp`, fdatasynced, renamed into place and made durable by an fsync of
-/// its directory, so a crash never leaves half an object visible. All blocking calls run
+/// body), written to `tmp`, flushed, renamed into place and flushed again (both flushes
+/// shared with the concurrent writers: ``GroupSync``), so a crash never leaves half an
+/// object visible and nothing is acknowledged before it is durable. All blocking calls run
 /// on a ``DiskIO`` pool. Created by the node for each device it serves; the
 /// object server and the replicator call it through ``ObjectStore``.
 public final class DiskObjectStore: ObjectStore {
@@ -24,6 +25,8 @@ public final class DiskObjectStore: ObjectStore {
     let writeBufferBytes: Int
     /// Each suffix's hash until a write changes it.
     let suffixHashes = SuffixHashCache()
+    /// The device's group commit.
+    let durability: GroupSync
 
     var objectsPath: String { devicePath + "/objects" }
     var tmpPath: String { devicePath + "/tmp" }
@@ -36,7 +39,14 @@ public final class DiskObjectStore: ObjectStore {
         self.io = io
         self.readChunkBytes = max(4_096, readChunkBytes)
         self.writeBufferBytes = max(4_096, writeBufferBytes)
-        statistics = DiskStoreStatistics()
+        let statistics = DiskStoreStatistics()
+        self.statistics = statistics
+        try PosixFile.makeDirectories(self.devicePath)
+        let flush = try GroupSync.fileSystemFlush(of: self.devicePath)
+        durability = GroupSync {
+            statistics.countSyncs(1)
+            return flush()
+        }
         try PosixFile.makeDirectories(objectsPath)
         try PosixFile.makeDirectories(tmpPath)
         for name in try PosixFile.list(tmpPath) { PosixFile.unlinkFile(tmpPath + "/" + name) }
@@ -61,32 +71,34 @@ public final class DiskObjectStore: ObjectStore {
         "\(tmpPath)/\(key.hash.hex)-\(String(UInt64.random(in: 0...UInt64.max), radix: 16)).tmp"
     }
 
-    /// Makes a finished temporary file the version `name` of `key`: fdatasync, rename into the
-    /// hash directory (created if needed), fsync that directory (and the parents of any
-    /// directory created), then unlink what the new file made obsolete. Blocking; closes `fd`.
+    /// Makes a finished temporary file the version `name` of `key`: a flush (its bytes are
+    /// durable), the rename into the hash directory (created if needed), a second flush (the
+    /// new names are durable), then unlinks what the new file made obsolete. Both flushes are
+    /// group commits shared with concurrent writers. Blocking; closes `fd`.
     func install(temporary: String, fd: Int32, as name: String, for key: ObjectKey) throws {
+        PosixFile.closeFile(fd)
         do {
-            try PosixFile.dataSync(fd)
+            try sync()
         } catch {
-            PosixFile.closeFile(fd)
             PosixFile.unlinkFile(temporary)
             throw error
         }
-        PosixFile.closeFile(fd)
         let directory = hashDirectory(key)
-        let created: [String]
         do {
-            created = try PosixFile.makeDirectories(directory)
+            try PosixFile.makeDirectories(directory)
             try PosixFile.renameFile(temporary, to: directory + "/" + name)
         } catch {
             PosixFile.unlinkFile(temporary)
             throw error
         }
-        try PosixFile.syncDirectory(directory)
-        for made in created { try PosixFile.syncDirectory(PosixFile.parent(of: made)) }
-        statistics.countSyncs(2 + created.count)
+        try sync()
         for obsolete in try scan(directory).obsolete { PosixFile.unlinkFile(directory + "/" + obsolete) }
         invalidateHashes(partition: key.partition, suffix: key.hash.suffix)
+    }
+
+    /// Waits for a flush of the device that began after this call (a group commit).
+    func sync() throws {
+        try durability.sync()
     }
 
     /// Writes a small header-only file (`.ts` or `.meta`) at `timestamp` and installs it. Blocking.

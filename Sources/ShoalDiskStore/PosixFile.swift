@@ -93,8 +93,12 @@ enum PosixFile {
     }
 
     /// Creates `path` and missing parents; returns the directories it created, outermost first.
+    /// Tries `path` itself first: when its parent exists (the usual case) that is one call.
     @discardableResult
     static func makeDirectories(_ path: String) throws(ObjectStoreError) -> [String] {
+        if mkdir(path, 0o755) == 0 { return [path] }
+        if errno == EEXIST { return [] }
+        guard errno == ENOENT else { throw fail("mkdir") }
         var created: [String] = []
         var current = ""
         for component in path.split(separator: "/", omittingEmptySubsequences: true) {
