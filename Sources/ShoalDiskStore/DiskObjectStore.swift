@@ -74,31 +74,41 @@ public final class DiskObjectStore: ObjectStore {
     /// Makes a finished temporary file the version `name` of `key`: a flush (its bytes are
     /// durable), the rename into the hash directory (created if needed), a second flush (the
     /// new names are durable), then unlinks what the new file made obsolete. Both flushes are
-    /// group commits shared with concurrent writers. Blocking; closes `fd`.
+    /// group commits (``GroupSync``): the file's fdatasync and the directories' fsyncs when
+    /// the writer is alone, a shared flush of the device otherwise. Blocking; closes `fd`.
     func install(temporary: String, fd: Int32, as name: String, for key: ObjectKey) throws {
-        PosixFile.closeFile(fd)
         do {
-            try sync()
+            try durability.sync { [statistics] in
+                statistics.countSyncs(1)
+                do throws(ObjectStoreError) { try PosixFile.dataSync(fd) } catch { return error.errno ?? EIO }
+                return 0
+            }
         } catch {
+            PosixFile.closeFile(fd)
             PosixFile.unlinkFile(temporary)
             throw error
         }
+        PosixFile.closeFile(fd)
         let directory = hashDirectory(key)
+        let created: [String]
         do {
-            try PosixFile.makeDirectories(directory)
+            created = try PosixFile.makeDirectories(directory)
             try PosixFile.renameFile(temporary, to: directory + "/" + name)
         } catch {
             PosixFile.unlinkFile(temporary)
             throw error
         }
-        try sync()
+        // The rename lives in the hash directory; a directory made here lives in its parent.
+        let directories = [directory] + created.map(PosixFile.parent(of:))
+        try durability.sync { [statistics] in
+            for path in Set(directories) {
+                statistics.countSyncs(1)
+                do throws(ObjectStoreError) { try PosixFile.syncDirectory(path) } catch { return error.errno ?? EIO }
+            }
+            return 0
+        }
         for obsolete in try scan(directory).obsolete { PosixFile.unlinkFile(directory + "/" + obsolete) }
         invalidateHashes(partition: key.partition, suffix: key.hash.suffix)
-    }
-
-    /// Waits for a flush of the device that began after this call (a group commit).
-    func sync() throws {
-        try durability.sync()
     }
 
     /// Writes a small header-only file (`.ts` or `.meta`) at `timestamp` and installs it. Blocking.

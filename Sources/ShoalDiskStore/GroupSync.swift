@@ -6,13 +6,15 @@ import Darwin
 import Foundation
 import ShoalPorts
 
-/// Group commit for one device: every writer that needs what it wrote to be durable calls
-/// ``sync()``, and one flush of the whole file system (`syncfs(2)`) serves all the writers
-/// waiting at the time. A writer only counts a flush that *started* after it called, so
-/// nothing is acknowledged before its bytes are on stable storage; while a flush runs, the
-/// writers arriving meanwhile gather for the next one. Under concurrent PUTs this turns three
-/// or more fsyncs per object (data, its directory, the parents of new directories) into two
-/// flushes per batch.
+/// Group commit for one device. A writer that needs what it wrote to be durable calls
+/// ``sync(own:)``. Alone, it flushes just its own file or directories (`own`: fdatasync,
+/// fsync), as cheap as ever for a sequential writer such as the replicator. When others are
+/// flushing at the same time, it joins a group instead: one flush of the whole file system
+/// (`syncfs(2)`) serves every writer waiting. A writer only counts a group flush that
+/// *started* after it called, so nothing is acknowledged before its bytes are on stable
+/// storage; while a flush runs, the writers arriving meanwhile gather for the next one. Under
+/// concurrent PUTs this turns three or more fsyncs per object (data, its directory, the
+/// parents of new directories) into two flushes per batch.
 ///
 /// Blocking: called from ``DiskIO`` threads, never from the cooperative pool.
 final class GroupSync: @unchecked Sendable {
@@ -25,6 +27,8 @@ final class GroupSync: @unchecked Sendable {
     private var started: UInt64 = 0
     private var finished: UInt64 = 0
     private var running = false
+    /// Writers flushing only their own files right now.
+    private var alone = 0
     /// Flushes that failed, with their errno (the recent ones).
     private var failures: [UInt64: Int32] = [:]
 
@@ -32,13 +36,25 @@ final class GroupSync: @unchecked Sendable {
         self.flush = flush
     }
 
-    /// A flush of the file system holding `path` (a directory kept open for the store's life).
+    /// A flush of the file system holding `path`, through a descriptor of that directory kept
+    /// open as long as the flush exists.
     static func fileSystemFlush(of path: String) throws(ObjectStoreError) -> Flush {
-        let fd = try PosixFile.openFile(path, flags: O_RDONLY | O_DIRECTORY)
+        let directory = try OpenDirectory(path)
         if let syncfs = Self.syncfs {
-            return { syncfs(fd) == 0 ? 0 : errno }
+            return { syncfs(directory.fd) == 0 ? 0 : errno }
         }
-        return { fsync(fd) == 0 ? 0 : errno }  // no syncfs: the directory alone, as a last resort
+        return { fsync(directory.fd) == 0 ? 0 : errno }  // no syncfs: the directory alone, as a last resort
+    }
+
+    /// A directory descriptor closed when the last flush using it goes away.
+    private final class OpenDirectory: Sendable {
+        let fd: Int32
+
+        init(_ path: String) throws(ObjectStoreError) {
+            fd = try PosixFile.openFile(path, flags: O_RDONLY | O_DIRECTORY)
+        }
+
+        deinit { PosixFile.closeFile(fd) }
     }
 
     /// glibc's `syncfs`, which its headers declare only under `_GNU_SOURCE`.
@@ -47,9 +63,20 @@ final class GroupSync: @unchecked Sendable {
         return unsafeBitCast(symbol, to: (@convention(c) (Int32) -> Int32).self)
     }()
 
-    /// Returns once a flush that began after this call has ended; throws if it failed.
-    func sync() throws(ObjectStoreError) {
+    /// Returns once what this writer wrote is durable: through `own` (0 or an errno) when no
+    /// other writer is flushing, otherwise through a group flush that began after this call.
+    func sync(own: () -> Int32) throws(ObjectStoreError) {
         condition.lock()
+        if !running, alone == 0 {
+            alone += 1
+            condition.unlock()
+            let result = own()
+            condition.lock()
+            alone -= 1
+            condition.unlock()
+            if result != 0 { throw ObjectStoreError.io(operation: "fsync", errno: result) }
+            return
+        }
         defer { condition.unlock() }
         let needed = started + 1
         while finished < needed {
@@ -74,5 +101,13 @@ final class GroupSync: @unchecked Sendable {
         if let code = failures[needed] {
             throw ObjectStoreError.io(operation: "syncfs", errno: code)
         }
+    }
+}
+
+extension ObjectStoreError {
+    /// The system error behind an I/O failure.
+    var errno: Int32? {
+        if case .io(_, let code) = self { return code }
+        return nil
     }
 }
