@@ -27,8 +27,8 @@ final class GroupSync: @unchecked Sendable {
     private var started: UInt64 = 0
     private var finished: UInt64 = 0
     private var running = false
-    /// Writers flushing only their own files right now.
-    private var alone = 0
+    /// A writer is flushing only its own files right now.
+    private var someoneAlone = false
     /// Flushes that failed, with their errno (the recent ones).
     private var failures: [UInt64: Int32] = [:]
 
@@ -67,12 +67,12 @@ final class GroupSync: @unchecked Sendable {
     /// other writer is flushing, otherwise through a group flush that began after this call.
     func sync(own: () -> Int32) throws(ObjectStoreError) {
         condition.lock()
-        if !running, alone == 0 {
-            alone += 1
+        if !running, !someoneAlone {
+            someoneAlone = true
             condition.unlock()
             let result = own()
             condition.lock()
-            alone -= 1
+            someoneAlone = false
             condition.unlock()
             if result != 0 { throw ObjectStoreError.io(operation: "fsync", errno: result) }
             return

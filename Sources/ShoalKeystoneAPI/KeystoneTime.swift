@@ -9,23 +9,13 @@ public enum KeystoneTime {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         let date = CivilDate.date(fromDays: days)
-        var text: [UInt8] = []
-        text.reserveCapacity(27)
-        func digits(_ value: Int64, _ count: Int) {
-            var divisor: Int64 = 1
-            for _ in 1..<count { divisor *= 10 }
-            var rest = value
-            while divisor > 0 {
-                text.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest / divisor % 10))
-                rest %= divisor
-                divisor /= 10
-            }
+        // Plain interpolation: `String(format:)` cost a tenth of a token validation.
+        func padded(_ value: Int64, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
         }
-        digits(date.year, 4); text.append(UInt8(ascii: "-")); digits(date.month, 2); text.append(UInt8(ascii: "-"))
-        digits(date.day, 2); text.append(UInt8(ascii: "T")); digits(secondOfDay / 3600, 2); text.append(UInt8(ascii: ":"))
-        digits(secondOfDay % 3600 / 60, 2); text.append(UInt8(ascii: ":")); digits(secondOfDay % 60, 2)
-        text += Array(".000000Z".utf8)
-        return String(decoding: text, as: UTF8.self)
+        return "\(padded(date.year, 4))-\(padded(date.month, 2))-\(padded(date.day, 2))T\(padded(secondOfDay / 3600, 2)):"
+            + "\(padded(secondOfDay % 3600 / 60, 2)):\(padded(secondOfDay % 60, 2)).000000Z"
     }
 
     /// Unix seconds of `2018-02-27T18:30:59Z`, `2018-02-27T18:30:59.000000Z` or the same

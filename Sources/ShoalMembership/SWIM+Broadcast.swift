@@ -41,18 +41,18 @@ extension SWIM {
     /// The broadcasts a member has heard recently, so each is delivered and forwarded once.
     /// Oldest first; forgotten after `memory`, or earliest once more than `limit` are kept.
     struct BroadcastMemory: Sendable {
-        private var heardAt: [Broadcast.Key: Duration] = [:]
+        private var heard: Set<Broadcast.Key> = []
+        /// What `heard` holds, oldest first, with when; entries before `head` are forgotten.
         private var order: [(key: Broadcast.Key, at: Duration)] = []
         private var head = 0
 
-        var count: Int { heardAt.count }
+        var count: Int { heard.count }
 
         /// Records `key`; false when it was already known.
         mutating func remember(_ key: Broadcast.Key, now: Duration, limit: Int) -> Bool {
-            guard heardAt[key] == nil else { return false }
-            heardAt[key] = now
+            guard heard.insert(key).inserted else { return false }
             order.append((key, now))
-            while heardAt.count > limit { dropOldest() }
+            while heard.count > limit { dropOldest() }
             return true
         }
 
@@ -63,7 +63,7 @@ extension SWIM {
 
         private mutating func dropOldest() {
             guard head < order.count else { return }
-            heardAt[order[head].key] = nil
+            heard.remove(order[head].key)
             head += 1
             if head > 1_024, head * 2 > order.count {
                 order.removeFirst(head)

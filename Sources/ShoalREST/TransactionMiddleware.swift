@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ShoalCore
 import ShoalSwiftAPI
 
 /// Gives every response the headers OpenStack services send on every answer, errors and
@@ -32,20 +33,10 @@ public struct TransactionMiddleware<Context: RequestContext>: RouterMiddleware {
 /// Swift's transaction id format: `tx`, 21 random hex digits, `-`, the time as 10 hex digits.
 public enum TransactionID {
     public static func make(now: Date = Date()) -> String {
-        // Swift's form: "tx", 21 random hex digits, "-", the time as 10 hex digits. Two
-        // draws of the system generator give the 84 random bits (one syscall each).
+        // Two draws of the system generator (one syscall each) give the 84 random bits.
         var random = SystemRandomNumberGenerator()
-        let (high, low) = (random.next() as UInt64, random.next() as UInt64)
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = Array("tx".utf8)
-        text.reserveCapacity(34)
-        for index in 0..<21 {
-            let nibble = index < 16 ? low >> (index * 4) : high >> ((index - 16) * 4)
-            text.append(digits[Int(nibble & 0xF)])
-        }
-        text.append(UInt8(ascii: "-"))
-        let seconds = UInt64(max(0, now.timeIntervalSince1970))
-        for shift in stride(from: 36, through: 0, by: -4) { text.append(digits[Int(seconds >> UInt64(shift) & 0xF)]) }
-        return String(decoding: text, as: UTF8.self)
+        let bits = withUnsafeBytes(of: (random.next() as UInt64, random.next() as UInt64)) { Array($0) }
+        let seconds = withUnsafeBytes(of: UInt64(max(0, now.timeIntervalSince1970)).bigEndian) { Array($0.suffix(5)) }
+        return "tx" + Hex.encode(bits).prefix(21) + "-" + Hex.encode(seconds)
     }
 }

@@ -125,9 +125,7 @@ public indirect enum JSONValue: Codable, Sendable, Equatable, ExpressibleByStrin
             case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
             case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
             case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 15)]]
+            case 0..<0x20: out += Array("\\u00\(Hex.encode([byte]))".utf8)
             default: out.append(byte)
             }
         }

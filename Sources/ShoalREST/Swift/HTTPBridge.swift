@@ -22,15 +22,11 @@ enum HTTPBridge {
         var result: [String: String] = [:]
         for pair in raw.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = decodeQueryComponent(parts[0]) else { continue }
-            let value = parts.count > 1 ? decodeQueryComponent(parts[1]) ?? String(parts[1]) : ""
+            guard let name = PercentEncoding.decode(parts[0], plusAsSpace: true) else { continue }
+            let value = parts.count > 1 ? PercentEncoding.decode(parts[1], plusAsSpace: true) ?? String(parts[1]) : ""
             if result[name] == nil { result[name] = value }
         }
         return result
-    }
-
-    static func decodeQueryComponent(_ text: Substring) -> String? {
-        PercentEncoding.decode(text, plusAsSpace: true)
     }
 
     /// The request body as a chunk stream, or nil when the request says it has none.

@@ -176,7 +176,7 @@ extension ProxyServer {
         // Servers answer these before reading the body, so they come first: a large body
         // nobody read is not a failed write.
         if statuses.contains(412) { return StorageResponse(.preconditionFailed) }
-        let conflicted = !statuses.isEmpty && statuses.contains(409) && !statuses.contains(where: { (200..<300).contains($0) })
+        let conflicted = statuses.contains(409) && !statuses.contains(where: { (200..<300).contains($0) })
         if conflicted, statuses.count(where: { $0 == 409 }) >= QuorumTracker.quorum(for: replicas) {
             return Self.olderTimestampAccepted
         }
