@@ -109,6 +109,46 @@ struct ObjectReplicatorTests {
         }
     }
 
+    @Test func aRefusedPushKeepsOnlyThatObjectOnTheHandoff() async throws {
+        try await withStorageCluster(nodes: 4, replicas: 3) { cluster in
+            // Two objects of one partition, both written only on its handoff.
+            var names: [Int: String] = [:]
+            var pair: [String] = []
+            for index in 0..<200 {
+                let name = "pair\(index)"
+                let partition = key(cluster, name).partition
+                if let other = names[partition] {
+                    pair = [other, name]
+                    break
+                }
+                names[partition] = name
+            }
+            try #require(pair.count == 2)
+            let (first, primaries, handoff) = try await onHandoff(cluster, pair[0], "one")
+            let (second, _, _) = try await onHandoff(cluster, pair[1], "two")
+            // One primary refuses the first push it gets (its disk fails the write).
+            let refusing = primaries[1]
+            cluster.nodes[refusing].disk.tearNextWrite(afterBytes: 1)
+            let pass = await cluster.objectReplicator(handoff).runOnce()
+            let torn = try #require(cluster.nodes[refusing].disk.takeTornWrites().first?.key)
+            let accepted = torn == first ? second : first
+            #expect(pass.objectsPushed == 5 && pass.failures == 1 && pass.handoffObjectsRemoved == 1)
+            // The object every primary took leaves the handoff; the refused one stays, so
+            // no object is ever held four times or fewer than three.
+            #expect(try await cluster.nodes[handoff].objects.head(accepted) == .missing)
+            #expect(try await body(cluster.nodes[handoff].objects, torn) != nil)
+            #expect(try await cluster.nodes[refusing].objects.head(torn) == .missing)
+            // The next pass delivers it and the partition leaves.
+            let again = await cluster.objectReplicator(handoff).runOnce()
+            #expect(again.objectsPushed == 1 && again.failures == 0 && again.handoffObjectsRemoved == 1)
+            #expect(try await cluster.nodes[handoff].objects.partitions().isEmpty)
+            for primary in primaries {
+                #expect(try await body(cluster.nodes[primary].objects, first) == "one")
+                #expect(try await body(cluster.nodes[primary].objects, second) == "two")
+            }
+        }
+    }
+
     @Test func rotIsQuarantinedByTheAuditorAndRestoredFromAPeer() async throws {
         try await withStorageCluster { cluster in
             let k = key(cluster, "rot")

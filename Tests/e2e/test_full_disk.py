@@ -3,6 +3,7 @@ proxies send the writes to handoffs instead, every acknowledged object stays rea
 with three replicas, and nothing partial or corrupt is left on the full device."""
 import hashlib
 import os
+import re
 import subprocess
 
 import pytest
@@ -27,6 +28,18 @@ def four_with_small_disk():
         finally:
             subprocess.run([str(ROOT / "cluster" / "down")], check=False, cwd=ROOT)
             subprocess.run(["umount", str(mount)], check=False)
+
+
+def names_of(hashes):
+    """The object paths of some object hashes, read from any node's .data file (for messages)."""
+    names = []
+    for n in range(1, 5):
+        for digest, path in data_files(n).items():
+            if digest in hashes:
+                found = re.search(rb"/(?:AUTH_admin/full/f\d+|\.shoal_identity/[a-z_]+/[0-9a-f]{8})", path.read_bytes()[:4096])
+                names.append(found.group(0).decode() if found else digest)
+                hashes = hashes - {digest}
+    return sorted(names) + sorted(hashes)
 
 
 def test_a_full_device_answers_507_and_writes_go_to_handoffs(four_with_small_disk):
@@ -60,7 +73,11 @@ def test_a_full_device_answers_507_and_writes_go_to_handoffs(four_with_small_dis
     def settled():
         counts = replica_counts(range(1, 5))
         short = [count for count in counts.values() if count < 3]
-        return len(counts) >= len(acked) and len(short) <= 2 and all(count <= 3 for count in counts.values())
+        if len(counts) >= len(acked) and len(short) <= 2 and all(count <= 3 for count in counts.values()):
+            return True
+        copies = {n: sum(1 for c in counts.values() if c == n) for n in sorted(set(counts.values()))}
+        odd = names_of({digest for digest, count in counts.items() if count != 3})
+        raise AssertionError(f"{len(counts)} objects; how many have n copies: {copies}; not three: {odd}")
     wait_until("three replicas per object (handoffs for the full device)", settled, 60)
     counts = replica_counts(range(1, 5))
     # Nothing partial on the full device: no temporary files, and every .data it has is whole.
@@ -76,4 +93,5 @@ def test_a_full_device_answers_507_and_writes_go_to_handoffs(four_with_small_dis
         assert hashlib.md5(content[-16 * 1024:]).hexdigest() in bodies, f"{path} is not a whole acknowledged object"
     print(f"\nfull disk: {len(acked)} acked writes, 0 lost; node4 answered 507 and holds {len(data_files(4))} whole "
           f"objects, no partial files; {sum(1 for c in counts.values() if c == 3)} objects with three replicas, "
-          f"{sum(1 for c in counts.values() if c < 3)} with two (sent before the first 507)")
+          f"{sum(1 for c in counts.values() if c < 3)} with two (sent before the first 507): "
+          f"{names_of({digest for digest, count in counts.items() if count < 3})}")

@@ -9,8 +9,9 @@ import Synchronization
 /// differ and pushes what the peer lacks — newer data with its body, tombstones, newer
 /// `.meta`. Peers push their newer versions in their own passes, so replicas converge. A
 /// partition this device is not a primary of (a handoff, or one a ring change moved away)
-/// is pushed to all its primaries and removed here once every primary has it. Tombstones
-/// older than the reclaim age are dropped first (at most once every `reclaimEverySeconds`).
+/// is pushed to all its primaries, and each of its objects is removed here once every
+/// primary has it. Tombstones older than the reclaim age are dropped first (at most once
+/// every `reclaimEverySeconds`).
 ///
 /// The cost of a pass grows with what differs: unchanged suffixes cost a cached hash and a
 /// few bytes of comparison. Runs as a loop beside the object server; tests call
@@ -198,61 +199,89 @@ public final class ObjectReplicator: Sendable {
         return pass
     }
 
-    /// Brings every peer of one partition up to this device's versions; a handoff
-    /// partition is then removed here, if every primary answered and took every push.
+    /// Brings every peer of one partition up to this device's versions. On a handoff, each
+    /// object every primary now holds (as new or newer) is removed here, one by one: a
+    /// primary refusing one object (full, say) keeps that object here and no other, so no
+    /// object lingers as a fourth copy beside three.
     private func sync(_ job: Job, localHashes: [String: String], remote: [DeviceID: [Int: [String: String]]],
                       store: any ObjectStore) async -> Pass {
         var pass = Pass()
-        var complete = true
         var listing: [PartitionObject]?
+        /// Per peer that answered: the versions its listing showed or a push gave it.
+        var held: [DeviceID: Set<PartitionObject>] = [:]
         for peer in job.peers {
-            guard let theirs = remote[peer.id]?[job.partition] else {
-                complete = false
+            guard let theirs = remote[peer.id]?[job.partition] else { continue }
+            let differing = localHashes.filter { theirs[$0.key] != $0.value }.keys.sorted()
+            guard !differing.isEmpty else {
+                held[peer.id] = []
                 continue
             }
-            let differing = localHashes.filter { theirs[$0.key] != $0.value }.keys.sorted()
-            guard !differing.isEmpty else { continue }
             pass.suffixesDiffering += differing.count
             do {
                 if listing == nil { listing = try await store.objects(inPartition: job.partition) }
-                let ok = try await push(job.partition, suffixes: differing, objects: listing ?? [], to: peer, store: store,
-                                        pass: &pass)
-                if !ok { complete = false }
+                held[peer.id] = try await push(job.partition, suffixes: differing, objects: listing ?? [], to: peer,
+                                               store: store, pass: &pass)
             } catch {
                 pass.failures += 1
-                complete = false
                 logger.warning("replication to a peer failed", metadata: [
                     "partition": "\(job.partition)", "peer": "\(peer.id)", "error": "\(error)",
                 ])
             }
         }
-        if job.isHandoff && complete {
+        var cleared = false
+        if job.isHandoff && held.count == job.peers.count {
             do {
-                for object in try await store.objects(inPartition: job.partition)
-                where try await store.remove(object, inPartition: job.partition) {
-                    pass.handoffObjectsRemoved += 1
-                }
+                cleared = try await removeHeld(job, remote: remote, held: held, store: store, pass: &pass)
             } catch {
                 pass.failures += 1
             }
         }
-        progress.partitionDone(cleared: job.isHandoff && complete)
+        progress.partitionDone(cleared: cleared)
         return pass
     }
 
-    /// Lists the differing suffixes on `peer` and pushes each object it lacks; false when
-    /// any push was refused.
+    /// Removes from a handoff partition each object whose version every primary holds:
+    /// one a push gave it (or its listing showed), or one in a suffix whose hash it shares
+    /// with what is here now (so a write that landed here during the pass stays). True when
+    /// the partition is empty after.
+    private func removeHeld(_ job: Job, remote: [DeviceID: [Int: [String: String]]],
+                            held: [DeviceID: Set<PartitionObject>], store: any ObjectStore, pass: inout Pass) async throws
+        -> Bool
+    {
+        let current = try await store.objects(inPartition: job.partition)
+        let currentHashes = PartitionObject.suffixHashes(current)
+        var kept = 0
+        for object in current {
+            let everywhere = job.peers.allSatisfy { peer in
+                remote[peer.id]?[job.partition]?[object.hash.suffix] == currentHashes[object.hash.suffix]
+                    || held[peer.id]?.contains(object) == true
+            }
+            if everywhere, try await store.remove(object, inPartition: job.partition) {
+                pass.handoffObjectsRemoved += 1
+            } else {
+                kept += 1
+            }
+        }
+        return kept == 0
+    }
+
+    /// Lists the differing suffixes on `peer` and pushes each object it lacks; answers the
+    /// objects of those suffixes the peer now holds as new or newer (refused pushes, and
+    /// objects that changed here meanwhile, are not among them).
     private func push(_ partition: Int, suffixes: [String], objects: [PartitionObject], to peer: DeviceRecord,
-                      store: any ObjectStore, pass: inout Pass) async throws -> Bool {
+                      store: any ObjectStore, pass: inout Pass) async throws -> Set<PartitionObject> {
         let request = ObjectReplicationRequest.objects(device: peer.id, partition: partition, suffixes: suffixes)
         guard case .objects(let theirs) = try await call(request, peer: peer) else {
             throw ReplicationError.unexpectedAnswer
         }
         let remote = Dictionary(theirs.map { ($0.hash, $0) }, uniquingKeysWith: { first, _ in first })
         let wanted = Set(suffixes)
-        var ok = true
+        var held: Set<PartitionObject> = []
         for object in objects where wanted.contains(object.hash.suffix) {
-            guard let parts = object.parts(toUpdate: remote[object.hash]) else { continue }
+            guard let parts = object.parts(toUpdate: remote[object.hash]) else {
+                held.insert(object)
+                continue
+            }
             guard let replica = try await store.replica(of: object.hash, inPartition: partition),
                   replica.summary(hash: object.hash) == object
             else { continue }  // changed since the listing: the next pass sees the new version
@@ -270,18 +299,18 @@ public final class ObjectReplicator: Sendable {
             let message = ObjectReplicationRequest.push(device: peer.id, partition: partition, replica: replica, parts: parts)
             switch try await call(message, peer: peer, body: body) {
             case .pushed:
+                held.insert(object)
                 pass.objectsPushed += 1
                 pass.bytesPushed += size
                 progress.moved(bytes: size)
             case .refused(let reason):
-                ok = false
                 pass.failures += 1
                 logger.warning("push refused", metadata: ["peer": "\(peer.id)", "path": "\(replica.path)", "reason": "\(reason)"])
             default:
                 throw ReplicationError.unexpectedAnswer
             }
         }
-        return ok
+        return held
     }
 
     private func remoteHashes(_ peer: DeviceRecord, partitions: [Int]) async -> [Int: [String: String]]? {
