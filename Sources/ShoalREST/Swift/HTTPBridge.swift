@@ -71,17 +71,35 @@ enum HTTPBridge {
     }
 }
 
-/// Pulls a Hummingbird request body one buffer at a time; ``ChunkStream`` calls it from
-/// one consumer at a time, which is what makes the unchecked sendability sound.
-private final class RequestBodyCursor: @unchecked Sendable {
+/// Pulls a Hummingbird request body and hands it on in chunks of about `chunkBytes`: the
+/// socket gives 16–64 KiB at a time, and every chunk costs a queue hand-off, a transport
+/// message and an encryption per replica, so reads are joined (at most one chunk is held
+/// while the next reads arrive). ``ChunkStream`` calls it from one consumer at a time,
+/// which is what makes the unchecked sendability sound.
+final class RequestBodyCursor: @unchecked Sendable {
+    /// What a PUT forwards per transport message: 4 queued per target make 1 MiB.
+    static let chunkBytes = 256 << 10
+
     private var iterator: RequestBody.AsyncIterator
+    private var ended = false
 
     init(_ iterator: RequestBody.AsyncIterator) {
         self.iterator = iterator
     }
 
     func next() async throws -> [UInt8]? {
-        guard let buffer = try await iterator.next() else { return nil }
-        return Array(buffer.readableBytesView)
+        guard !ended, let first = try await iterator.next() else { return nil }
+        if first.readableBytes >= Self.chunkBytes { return Array(first.readableBytesView) }
+        var chunk = [UInt8]()
+        chunk.reserveCapacity(Self.chunkBytes + 64 << 10)
+        chunk.append(contentsOf: first.readableBytesView)
+        while chunk.count < Self.chunkBytes {
+            guard let buffer = try await iterator.next() else {
+                ended = true
+                break
+            }
+            chunk.append(contentsOf: buffer.readableBytesView)
+        }
+        return chunk
     }
 }
