@@ -98,7 +98,7 @@ final class DataFileWriter: @unchecked Sendable {
             let name = HashDirectory.FileName(timestamp: self.metadata.timestamp, kind: .data).name
             let fd = self.fd
             self.fd = -1
-            try self.store.install(temporary: self.temporary, fd: fd, as: name, for: self.key)
+            try self.store.install(temporary: self.temporary, fd: fd, as: name, for: self.key, bytes: self.offset)
         }
     }
 

@@ -76,7 +76,12 @@ public final class DiskObjectStore: ObjectStore {
     /// new names are durable), then unlinks what the new file made obsolete. Both flushes are
     /// group commits (``GroupSync``): the file's fdatasync and the directories' fsyncs when
     /// the writer is alone, a shared flush of the device otherwise. Blocking; closes `fd`.
-    func install(temporary: String, fd: Int32, as name: String, for key: ObjectKey) throws {
+    /// A file of `bytes` or more leaves the page cache once it is durable (Swift's object
+    /// server drops what a PUT wrote too): a freshly written large body is seldom read back
+    /// at once, and keeping it would push out what is.
+    static let dropCacheBytes = 1 << 20
+
+    func install(temporary: String, fd: Int32, as name: String, for key: ObjectKey, bytes: Int = 0) throws {
         do {
             try durability.sync { [statistics] in
                 statistics.countSyncs(1)
@@ -88,6 +93,7 @@ public final class DiskObjectStore: ObjectStore {
             PosixFile.unlinkFile(temporary)
             throw error
         }
+        if bytes >= Self.dropCacheBytes { PosixFile.dropCache(fd) }
         PosixFile.closeFile(fd)
         let directory = hashDirectory(key)
         let created: [String]
