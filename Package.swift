@@ -20,6 +20,9 @@ let package = Package(
     products: [
         .executable(name: "shoal", targets: ["shoal"]),
         .executable(name: "shoal-bench", targets: ["ShoalBench"]),
+        // For bench/micro, a separate package of microbenchmarks.
+        .library(name: "ShoalCore", targets: ["ShoalCore"]),
+        .library(name: "ShoalSQLite", targets: ["ShoalSQLite"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
