@@ -22,6 +22,16 @@ struct DeviceSetTests {
         DeviceSet((0..<Int.random(in: 0...8, using: &random)).map { _ in randomRecord(&random) })
     }
 
+    @Test("a loopback set has one device per node, zones round-robin, consecutive ports")
+    func loopbackSet() {
+        let set = DeviceSet.loopback(nodes: 5, zones: 2, firstPort: 9000)
+        let devices = set.activeDevices
+        #expect(devices.map(\.id.rawValue) == ["node0-d0", "node1-d0", "node2-d0", "node3-d0", "node4-d0"])
+        #expect(devices.map(\.zone) == ["z0", "z1", "z0", "z1", "z0"])
+        #expect(devices.map(\.address.port) == [9000, 9001, 9002, 9003, 9004])
+        #expect(Set(devices.map(\.address.host)) == ["127.0.0.1"])
+    }
+
     @Test("merge is commutative, associative and idempotent")
     func laws() {
         var (seed, random) = TestSeed.generator(default: 0xC4D7)

@@ -12,13 +12,7 @@ struct RingBench: AsyncParsableCommand {
         print("== ring (part power 16, 3 replicas)")
         let hasher = PathHasher(prefix: "bench-prefix", suffix: "bench-suffix")
         for count in devices {
-            var set = DeviceSet()
-            let writer = NodeID("bench")!
-            for index in 0..<count {
-                let node = NodeID("node\(index)")!
-                set.join(DeviceSpec(id: DeviceID(node: node, index: 0), node: node, zone: "z\(index % max(3, count / 4))",
-                                    address: ClusterAddress(host: "127.0.0.1", port: UInt16(7000 + index))), by: writer)
-            }
+            let set = DeviceSet.loopback(nodes: count, zones: max(3, count / 4))
             let buildStart = ContinuousClock.now
             let ring = Ring(deviceSet: set, parameters: .default)
             let build = ContinuousClock.now - buildStart

@@ -72,14 +72,7 @@ let benchmarks: @Sendable () -> Void = {
 
 enum Fixtures {
     static func ring(devices count: Int) -> Ring {
-        var set = DeviceSet()
-        let writer = NodeID("bench")!
-        for index in 0..<count {
-            let node = NodeID("node\(index)")!
-            set.join(DeviceSpec(id: DeviceID(node: node, index: 0), node: node, zone: "z\(index % 25)",
-                                address: ClusterAddress(host: "127.0.0.1", port: UInt16(7000 + index))), by: writer)
-        }
-        return Ring(deviceSet: set, parameters: .default)
+        Ring(deviceSet: .loopback(nodes: count, zones: 25), parameters: .default)
     }
 
     static func putHead() -> BackendRequestHead {
