@@ -16,7 +16,7 @@ struct ProxyBodyTeeTests {
             return all
         }
         let outcome = await tee.run(.bytes(body, chunkSize: 64))
-        #expect(outcome == .completed(bytes: Int64(body.count), etag: ETagHasher.hex(of: body)))
+        #expect(outcome == .completed(bytes: Int64(body.count)))
         let received = try await readers
         #expect(received.count == 3 && received.allSatisfy { $0 == body })
         #expect(queues.allSatisfy { $0.highWater <= 2 })

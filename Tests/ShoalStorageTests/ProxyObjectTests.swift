@@ -195,6 +195,23 @@ struct ProxyObjectTests {
         #expect(await cluster.put(path, body: payload).status == 202)
     }
 
+    @Test func theETagIsTheOneTheReplicasAgreeOnAndADisagreementIs500() async {
+        let cluster = await ProxyTestCluster()
+        cluster.seedContainer("AUTH_test", "photos")
+        let put = await cluster.put(path, body: payload)
+        #expect(put.status == 201 && put.headers["ETag"] == ETagHasher.hex(of: payload))
+        // The servers' refusal of a body that does not match the client's ETag comes back as Swift's 422.
+        let refused = await cluster.put(path, body: payload, headers: ["ETag": "0123456789abcdef0123456789abcdef"])
+        #expect(refused.status == 422)
+        #expect(await cluster.body(refused) == SwiftError.unprocessable.body)
+        // One replica stored something else: Swift's "mismatched etags".
+        let replica = cluster.log.matching("PUT", object: true).map(\.node).first ?? 0
+        cluster.servers[replica].wrongETag.withLock { $0 = "ffffffffffffffffffffffffffffffff" }
+        let mismatched = await cluster.put(path, body: payload)
+        #expect(mismatched.status == 500)
+        #expect(await cluster.body(mismatched).contains("mismatched etags"))
+    }
+
     /// Object servers refuse a conditional PUT before reading its body. The proxy must answer
     /// with their refusal, not a 503 for the body nobody took (several MiB here, far more
     /// than the per-target queues hold).

@@ -47,6 +47,9 @@ final class ScriptedServer: BackendServer {
     let answersBeforeBody = Mutex(false)
     /// When set, the server waits for this before reading an object PUT body.
     let gate = Mutex<AsyncGate?>(nil)
+    /// When set, an object PUT answers this ETag instead of the body's MD5 (a replica that
+    /// stored something else).
+    let wrongETag = Mutex<String?>(nil)
 
     init(index: Int, log: RequestLog) {
         self.index = index
@@ -84,8 +87,12 @@ final class ScriptedServer: BackendServer {
             switch method {
             case "PUT":
                 let etag = ETagHasher.hex(of: bytes)
+                // As Swift's object server: a body that does not match the client's ETag is refused.
+                if let expected = head.headers["ETag"]?.trimmingQuotes().lowercased(), expected != etag {
+                    return StorageResponse(status: 422)
+                }
                 state.withLock { $0.objects[key] = (bytes, head.headers) }
-                return StorageResponse(status: 201, headers: ["ETag": etag])
+                return StorageResponse(status: 201, headers: ["ETag": "\"\(wrongETag.withLock { $0 } ?? etag)\""])
             case "GET", "HEAD":
                 guard let stored = state.withLock({ $0.objects[key] }) else { return StorageResponse(status: 404) }
                 var headers = HeaderFields()

@@ -6,10 +6,12 @@ import ShoalSwiftAPI
 /// fan-out): each chunk goes into each live target's ``BoundedChunkQueue``. A target
 /// whose queue stays full for `stallTimeout` (Swift's `node_timeout` on a chunk write) or
 /// whose request ended is dropped; the rest go on. Memory stays at `depth` chunks per target.
+/// It does not hash the body: every object server computes the MD5 of what it stores, and
+/// the proxy answers the ETag they agree on, as Swift's proxy does.
 struct BodyTee {
     enum Outcome: Equatable {
-        /// The whole body went to the targets still open; `bytes` read, their MD5.
-        case completed(bytes: Int64, etag: String)
+        /// The whole body went to the targets still open; `bytes` read.
+        case completed(bytes: Int64)
         /// Fewer targets than `minimumLive` remain: the write cannot reach a quorum.
         case tooFewTargets
         /// The body broke a limit (too large, shorter or longer than Content-Length).
@@ -27,7 +29,6 @@ struct BodyTee {
 
     /// Runs the copy; on any outcome but `.completed` every queue has been failed.
     func run(_ source: ChunkStream) async -> Outcome {
-        var hasher = ETagHasher()
         var total: Int64 = 0
         do {
             for try await chunk in source {
@@ -36,7 +37,6 @@ struct BodyTee {
                 if let expectedBytes, total > expectedBytes {
                     return abort(.rejected(.badRequest("Body larger than Content-Length")))
                 }
-                hasher.update(chunk)
                 for queue in queues where queue.isOpen {
                     await push(chunk, to: queue)
                 }
@@ -47,7 +47,7 @@ struct BodyTee {
         }
         if let expectedBytes, total < expectedBytes { return abort(.clientFailed("body ended after \(total) of \(expectedBytes) bytes")) }
         for queue in queues { queue.finish() }
-        return .completed(bytes: total, etag: hasher.finalize())
+        return .completed(bytes: total)
     }
 
     private func push(_ chunk: [UInt8], to queue: BoundedChunkQueue) async {

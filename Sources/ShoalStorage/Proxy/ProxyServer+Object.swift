@@ -180,7 +180,6 @@ extension ProxyServer {
         if conflicted, statuses.count(where: { $0 == 409 }) >= QuorumTracker.quorum(for: replicas) {
             return Self.olderTimestampAccepted
         }
-        let etag: String
         switch outcome {
         case .rejected(let error): return StorageResponse(error)
         case .clientFailed(let reason):
@@ -189,21 +188,24 @@ extension ProxyServer {
         case .tooFewTargets:
             logger.error("PUT lost its quorum of targets", metadata: ["path": "\(request.path)"])
             return StorageResponse(.serviceUnavailable)
-        case .completed(_, let computed): etag = computed
-        }
-        if let clientETag = request.headers["ETag"]?.trimmingQuotes(), clientETag.lowercased() != etag {
-            return StorageResponse(.unprocessable)
+        case .completed: break
         }
         let best = bestResponse(answers, replicas: replicas, path: request.path)
         if best.status / 100 != 2 {
             if conflicted { return Self.olderTimestampAccepted }
             if best.status == 503 { return StorageResponse(.serviceUnavailable) }
+            // The servers checked the body against the client's ETag and refused it.
+            if best.status == 422 { return StorageResponse(.unprocessable) }
             return StorageResponse(status: best.status, headers: ["Content-Length": "0"])
         }
+        // Each replica hashed what it stored; they must agree (Swift's "mismatched etags").
         let etags = Set(answers.filter { $0.status / 100 == 2 }.compactMap { $0.response?.headers["ETag"]?.trimmingQuotes() })
-        if etags.count > 1 || (etags.first.map { $0 != etag } ?? false) {
+        guard etags.count == 1, let etag = etags.first else {
             logger.error("object servers returned mismatched etags", metadata: ["path": "\(request.path)", "etags": "\(etags)"])
             return StorageResponse(SwiftError(status: 500, body: "Object servers returned \(etags.count) mismatched etags"))
+        }
+        if let clientETag = request.headers["ETag"]?.trimmingQuotes(), clientETag.lowercased() != etag {
+            return StorageResponse(.unprocessable)
         }
         return StorageResponse(status: 201, headers: [
             "ETag": etag, "Last-Modified": HTTPDateParser.format(seconds: timestamp.lastModifiedSeconds),
