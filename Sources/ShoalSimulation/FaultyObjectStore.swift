@@ -1,12 +1,18 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import ShoalCore
 import ShoalPorts
 import Synchronization
 
 /// A simulated disk: an ``ObjectStore`` over another whose next write a simulation can
 /// tear — the body fails part-way, as when the process dies or the disk errors while an
-/// upload or a replication push streams in. The ``ObjectStore`` contract says such a write
-/// leaves nothing visible; simulations check that the store underneath keeps it. Every
-/// other call passes through.
+/// upload or a replication push streams in — or that a simulation can fill, so that every
+/// write fails with `ENOSPC` as a full device's do. The ``ObjectStore`` contract says a
+/// failed write leaves nothing visible; simulations check that the store underneath keeps
+/// it. Every other call passes through.
 public final class FaultyObjectStore: ObjectStore {
     /// The error a torn write's body fails with.
     public struct TornWrite: Error, Hashable {
@@ -23,6 +29,7 @@ public final class FaultyObjectStore: ObjectStore {
         /// The next write fails after this many body bytes.
         var tearAfter: Int?
         var torn: [Torn] = []
+        var full = false
     }
 
     public let base: any ObjectStore
@@ -42,6 +49,20 @@ public final class FaultyObjectStore: ObjectStore {
     /// Disarms a tear that has not fired.
     public func disarm() { state.withLock { $0.tearAfter = nil } }
 
+    /// Every write (a body, a tombstone, a `.meta`) fails with `ENOSPC` from now on, until
+    /// ``free()``; reads keep working, as on a full disk.
+    public func fill() { state.withLock { $0.full = true } }
+
+    /// Writes succeed again (space was freed).
+    public func free() { state.withLock { $0.full = false } }
+
+    /// The error a full disk's writes fail with.
+    public static let outOfSpace = ObjectStoreError.io(operation: "write", errno: ENOSPC)
+
+    private func checkSpace() throws {
+        if state.withLock({ $0.full }) { throw Self.outOfSpace }
+    }
+
     /// The writes torn since the last call, oldest first; the list starts empty again.
     public func takeTornWrites() -> [Torn] {
         state.withLock { state in
@@ -51,6 +72,7 @@ public final class FaultyObjectStore: ObjectStore {
     }
 
     public func put(_ key: ObjectKey, metadata: ObjectMetadata, body: ChunkStream, expectedETag: String?) async throws -> StoredObject {
+        try checkSpace()
         guard let limit = state.withLock({ state in
             defer { state.tearAfter = nil }
             return state.tearAfter
@@ -84,11 +106,13 @@ public final class FaultyObjectStore: ObjectStore {
     public func head(_ key: ObjectKey) async throws -> ObjectState { try await base.head(key) }
 
     public func delete(_ key: ObjectKey, timestamp: SwiftTimestamp) async throws -> DeleteOutcome {
-        try await base.delete(key, timestamp: timestamp)
+        try checkSpace()
+        return try await base.delete(key, timestamp: timestamp)
     }
 
     public func post(_ key: ObjectKey, metadata: ObjectMetadataUpdate) async throws -> PostOutcome {
-        try await base.post(key, metadata: metadata)
+        try checkSpace()
+        return try await base.post(key, metadata: metadata)
     }
 
     public func partitions() async throws -> [Int] { try await base.partitions() }

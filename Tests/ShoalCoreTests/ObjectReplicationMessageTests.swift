@@ -25,7 +25,7 @@ struct ObjectReplicationMessageTests {
         default:
             return (.push(device: device, partition: partition, replica: replica,
                           parts: ReplicaParts(base: Bool.random(using: &random), meta: Bool.random(using: &random))),
-                    Bool.random(using: &random) ? .pushed : .refused("disk full"))
+                    [.pushed, .refused("bad checksum"), .full].randomElement(using: &random)!)
         }
     }
 

@@ -149,6 +149,63 @@ struct ObjectReplicatorTests {
         }
     }
 
+    /// How many nodes hold a readable `key` with `body`.
+    func copies(_ cluster: StorageCluster, _ key: ObjectKey, _ expected: String) async throws -> Int {
+        var count = 0
+        for node in cluster.nodes where try await body(node.objects, key) == expected { count += 1 }
+        return count
+    }
+
+    @Test func aFullPrimaryGetsAStandInOnAHandoffUntilItHasRoom() async throws {
+        try await withStorageCluster(nodes: 4, replicas: 3) { cluster in
+            let k = key(cluster, "crowded")
+            let index = { (record: DeviceRecord) in cluster.nodes.firstIndex { $0.device == record.id }! }
+            let primaries = cluster.cluster.ring.primaries(of: k.partition).map(index)
+            let handoff = try #require(cluster.cluster.ring.handoffs(of: k.partition).map(index).first)
+            for primary in [primaries[0], primaries[2]] { try await put(cluster.nodes[primary].objects, k, "kept thrice", at: ts(10)) }
+            cluster.nodes[primaries[1]].disk.fill()
+            // A primary notices its full peer and gives the version to the handoff instead.
+            let first = await cluster.objectReplicator(primaries[0]).runOnce()
+            #expect(first.standIns == 1 && first.failures == 1 && first.objectsPushed == 1)
+            #expect(try await body(cluster.nodes[handoff].objects, k) == "kept thrice")
+            #expect(try await copies(cluster, k, "kept thrice") == 3)
+            // The other primary picks the same handoff, which has it already: still three copies.
+            let second = await cluster.objectReplicator(primaries[2]).runOnce()
+            #expect(second.standIns == 0 && second.objectsPushed == 0)
+            #expect(try await copies(cluster, k, "kept thrice") == 3)
+            // The handoff keeps its copy while the primary is full ...
+            let waiting = await cluster.objectReplicator(handoff).runOnce()
+            #expect(waiting.handoffObjectsRemoved == 0 && waiting.failures == 1)
+            #expect(try await copies(cluster, k, "kept thrice") == 3)
+            // ... and hands it over once the device has room.
+            cluster.nodes[primaries[1]].disk.free()
+            let home = await cluster.objectReplicator(handoff).runOnce()
+            #expect(home.objectsPushed == 1 && home.handoffObjectsRemoved == 1 && home.failures == 0)
+            #expect(try await cluster.nodes[handoff].objects.partitions().isEmpty)
+            for primary in primaries { #expect(try await body(cluster.nodes[primary].objects, k) == "kept thrice") }
+        }
+    }
+
+    @Test func aFullHandoffIsPassedOverForTheNext() async throws {
+        try await withStorageCluster(nodes: 5, replicas: 3) { cluster in
+            let k = key(cluster, "nowhere")
+            let index = { (record: DeviceRecord) in cluster.nodes.firstIndex { $0.device == record.id }! }
+            let primaries = cluster.cluster.ring.primaries(of: k.partition).map(index)
+            let handoffs = cluster.cluster.ring.handoffs(of: k.partition).map(index)
+            try #require(handoffs.count == 2)
+            try await put(cluster.nodes[primaries[0]].objects, k, "somewhere", at: ts(10))
+            cluster.nodes[primaries[1]].disk.fill()
+            cluster.nodes[primaries[2]].disk.fill()
+            cluster.nodes[handoffs[0]].disk.fill()
+            // Two full primaries want two stand-ins; only the second handoff has room.
+            let pass = await cluster.objectReplicator(primaries[0]).runOnce()
+            #expect(pass.standIns == 1 && pass.failures == 3)
+            #expect(try await body(cluster.nodes[handoffs[1]].objects, k) == "somewhere")
+            #expect(try await cluster.nodes[handoffs[0]].objects.head(k) == .missing)
+            #expect(try await copies(cluster, k, "somewhere") == 2)
+        }
+    }
+
     @Test func rotIsQuarantinedByTheAuditorAndRestoredFromAPeer() async throws {
         try await withStorageCluster { cluster in
             let k = key(cluster, "rot")

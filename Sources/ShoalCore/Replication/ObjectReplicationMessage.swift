@@ -30,6 +30,9 @@ public enum ObjectReplicationResponse: Hashable, Sendable {
     case pushed
     /// Not done: unknown device, a body that failed its checksum, a disk error. For humans.
     case refused(String)
+    /// Not done because the device is full (Swift's 507): the replicator gives the version
+    /// to a handoff instead, which holds it until the device has room.
+    case full
 }
 
 extension ObjectReplicationRequest: WireCodable {
@@ -117,6 +120,8 @@ extension ObjectReplicationResponse: WireCodable {
         case .refused(let reason):
             writer.write(UInt8(4))
             writer.writeString(reason)
+        case .full:
+            writer.write(UInt8(5))
         }
     }
 
@@ -149,6 +154,8 @@ extension ObjectReplicationResponse: WireCodable {
             self = .pushed
         case 4:
             self = .refused(try reader.readString(field: "reason", limit: 4_096))
+        case 5:
+            self = .full
         default:
             throw .unknownTag(field: "replication response", value: UInt64(tag))
         }

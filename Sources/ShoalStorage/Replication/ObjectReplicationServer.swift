@@ -27,6 +27,9 @@ public struct ObjectReplicationServer: TransportHandler {
         if let store = server.devices[message.device] {
             do {
                 answer = try await respond(to: message, store: store, body: request.body)
+            } catch where isOutOfSpace(error) {
+                server.logger.warning("device full: replication push refused", metadata: ["device": "\(message.device)"])
+                answer = .full
             } catch {
                 server.logger.warning("replication request failed", metadata: ["device": "\(message.device)", "error": "\(error)"])
                 answer = .refused("\(error)")

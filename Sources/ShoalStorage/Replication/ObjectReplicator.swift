@@ -10,8 +10,11 @@ import Synchronization
 /// `.meta`. Peers push their newer versions in their own passes, so replicas converge. A
 /// partition this device is not a primary of (a handoff, or one a ring change moved away)
 /// is pushed to all its primaries, and each of its objects is removed here once every
-/// primary has it. Tombstones older than the reclaim age are dropped first (at most once
-/// every `reclaimEverySeconds`).
+/// primary has it. A primary whose device is full (Swift's 507) gets a stand-in instead:
+/// the versions it refused go to the partition's first live handoff that takes them, so
+/// every object keeps as many copies as the ring has replicas, and the handoff's own
+/// passes hand them over once the device has room. Tombstones older than the reclaim age
+/// are dropped first (at most once every `reclaimEverySeconds`).
 ///
 /// The cost of a pass grows with what differs: unchanged suffixes cost a cached hash and a
 /// few bytes of comparison. Runs as a loop beside the object server; tests call
@@ -44,6 +47,8 @@ public final class ObjectReplicator: Sendable {
         public var bytesPushed = 0
         /// Handoff objects removed after every primary had them.
         public var handoffObjectsRemoved = 0
+        /// Versions given to a handoff because a primary's device was full.
+        public var standIns = 0
         public var tombstonesReclaimed = 0
         /// Requests or pushes that failed (a peer down, full, or refusing).
         public var failures = 0
@@ -57,6 +62,7 @@ public final class ObjectReplicator: Sendable {
             objectsPushed += other.objectsPushed
             bytesPushed += other.bytesPushed
             handoffObjectsRemoved += other.handoffObjectsRemoved
+            standIns += other.standIns
             tombstonesReclaimed += other.tombstonesReclaimed
             failures += other.failures
         }
@@ -121,7 +127,7 @@ public final class ObjectReplicator: Sendable {
                 logger.info("replication pass", metadata: [
                     "partitions": "\(pass.partitions)", "pushed": "\(pass.objectsPushed)", "bytes": "\(pass.bytesPushed)",
                     "handoff_partitions": "\(pass.handoffPartitions)", "removed": "\(pass.handoffObjectsRemoved)",
-                    "failures": "\(pass.failures)",
+                    "stand_ins": "\(pass.standIns)", "failures": "\(pass.failures)",
                 ])
             }
             try? await clock.sleep(for: interval)
@@ -191,7 +197,10 @@ public final class ObjectReplicator: Sendable {
                     pass.add(done)
                     running -= 1
                 }
-                group.addTask { await self.sync(job, localHashes: hashes, remote: remoteHashes, store: store) }
+                group.addTask {
+                    await self.sync(job, localHashes: hashes, remote: remoteHashes, device: device, store: store,
+                                    snapshot: snapshot)
+                }
                 running += 1
             }
             for await done in group { pass.add(done) }
@@ -202,13 +211,16 @@ public final class ObjectReplicator: Sendable {
     /// Brings every peer of one partition up to this device's versions. On a handoff, each
     /// object every primary now holds (as new or newer) is removed here, one by one: a
     /// primary refusing one object (full, say) keeps that object here and no other, so no
-    /// object lingers as a fourth copy beside three.
+    /// object lingers as a fourth copy beside three. On a primary, what a full peer refused
+    /// goes to stand-ins (``standIn(for:partition:device:snapshot:store:pass:)``).
     private func sync(_ job: Job, localHashes: [String: String], remote: [DeviceID: [Int: [String: String]]],
-                      store: any ObjectStore) async -> Pass {
+                      device: DeviceID, store: any ObjectStore, snapshot: ClusterSnapshot) async -> Pass {
         var pass = Pass()
         var listing: [PartitionObject]?
         /// Per peer that answered: the versions its listing showed or a push gave it.
         var held: [DeviceID: Set<PartitionObject>] = [:]
+        /// Versions refused by full peers, with how many refused each.
+        var refusedAsFull: [PartitionObject: Int] = [:]
         for peer in job.peers {
             guard let theirs = remote[peer.id]?[job.partition] else { continue }
             let differing = localHashes.filter { theirs[$0.key] != $0.value }.keys.sorted()
@@ -219,14 +231,20 @@ public final class ObjectReplicator: Sendable {
             pass.suffixesDiffering += differing.count
             do {
                 if listing == nil { listing = try await store.objects(inPartition: job.partition) }
-                held[peer.id] = try await push(job.partition, suffixes: differing, objects: listing ?? [], to: peer,
-                                               store: store, pass: &pass)
+                let outcome = try await push(job.partition, suffixes: differing, objects: listing ?? [], to: peer,
+                                             store: store, pass: &pass)
+                held[peer.id] = outcome.held
+                for object in outcome.full { refusedAsFull[object, default: 0] += 1 }
             } catch {
                 pass.failures += 1
                 logger.warning("replication to a peer failed", metadata: [
                     "partition": "\(job.partition)", "peer": "\(peer.id)", "error": "\(error)",
                 ])
             }
+        }
+        if !job.isHandoff && !refusedAsFull.isEmpty {
+            await standIn(for: refusedAsFull, partition: job.partition, device: device, snapshot: snapshot, store: store,
+                          pass: &pass)
         }
         var cleared = false
         if job.isHandoff && held.count == job.peers.count {
@@ -238,6 +256,41 @@ public final class ObjectReplicator: Sendable {
         }
         progress.partitionDone(cleared: cleared)
         return pass
+    }
+
+    /// Gives each version a full primary refused to handoffs of the partition, in the ring's
+    /// handoff order (live ones, at most twice the replica count tried), one stand-in per
+    /// refusing primary — as Swift's replicator turns to a handoff when a primary answers
+    /// 507. Every primary that pushes picks the same handoffs, so a version gets one
+    /// stand-in however many primaries notice; a handoff that is full too is passed over.
+    private func standIn(for refused: [PartitionObject: Int], partition: Int, device: DeviceID,
+                         snapshot: ClusterSnapshot, store: any ObjectStore, pass: inout Pass) async {
+        var wanted = refused
+        let candidates = snapshot.ring.handoffs(of: partition).filter { !snapshot.isDown($0) && $0.id != device }
+        for handoff in candidates.prefix(2 * snapshot.ring.replicaCount) {
+            guard !wanted.isEmpty else { return }
+            let objects = wanted.keys.sorted { $0.hash < $1.hash }
+            let pushedBefore = pass.objectsPushed
+            do {
+                let outcome = try await push(partition, suffixes: Set(objects.map(\.hash.suffix)).sorted(), objects: objects,
+                                             to: handoff, store: store, pass: &pass)
+                pass.standIns += pass.objectsPushed - pushedBefore
+                for object in outcome.held {
+                    guard let count = wanted[object] else { continue }
+                    wanted[object] = count > 1 ? count - 1 : nil
+                }
+            } catch {
+                pass.failures += 1
+                logger.warning("stand-in push failed", metadata: [
+                    "partition": "\(partition)", "handoff": "\(handoff.id)", "error": "\(error)",
+                ])
+            }
+        }
+        if !wanted.isEmpty {
+            logger.warning("no handoff could stand in for a full device", metadata: [
+                "partition": "\(partition)", "objects": "\(wanted.count)",
+            ])
+        }
     }
 
     /// Removes from a handoff partition each object whose version every primary holds:
@@ -265,21 +318,35 @@ public final class ObjectReplicator: Sendable {
         return kept == 0
     }
 
+    /// What a push to one peer came to.
+    struct PushOutcome {
+        /// The versions the peer now holds as new or newer.
+        var held: Set<PartitionObject> = []
+        /// The versions it could not take because its device is full.
+        var full: [PartitionObject] = []
+    }
+
     /// Lists the differing suffixes on `peer` and pushes each object it lacks; answers the
     /// objects of those suffixes the peer now holds as new or newer (refused pushes, and
-    /// objects that changed here meanwhile, are not among them).
+    /// objects that changed here meanwhile, are not among them) and those it refused
+    /// because its device is full. Once a peer says it is full, the partition's other
+    /// versions it lacks count as refused without their bodies being sent.
     private func push(_ partition: Int, suffixes: [String], objects: [PartitionObject], to peer: DeviceRecord,
-                      store: any ObjectStore, pass: inout Pass) async throws -> Set<PartitionObject> {
+                      store: any ObjectStore, pass: inout Pass) async throws -> PushOutcome {
         let request = ObjectReplicationRequest.objects(device: peer.id, partition: partition, suffixes: suffixes)
         guard case .objects(let theirs) = try await call(request, peer: peer) else {
             throw ReplicationError.unexpectedAnswer
         }
         let remote = Dictionary(theirs.map { ($0.hash, $0) }, uniquingKeysWith: { first, _ in first })
         let wanted = Set(suffixes)
-        var held: Set<PartitionObject> = []
+        var outcome = PushOutcome()
         for object in objects where wanted.contains(object.hash.suffix) {
             guard let parts = object.parts(toUpdate: remote[object.hash]) else {
-                held.insert(object)
+                outcome.held.insert(object)
+                continue
+            }
+            guard outcome.full.isEmpty else {
+                outcome.full.append(object)
                 continue
             }
             guard let replica = try await store.replica(of: object.hash, inPartition: partition),
@@ -299,10 +366,14 @@ public final class ObjectReplicator: Sendable {
             let message = ObjectReplicationRequest.push(device: peer.id, partition: partition, replica: replica, parts: parts)
             switch try await call(message, peer: peer, body: body) {
             case .pushed:
-                held.insert(object)
+                outcome.held.insert(object)
                 pass.objectsPushed += 1
                 pass.bytesPushed += size
                 progress.moved(bytes: size)
+            case .full:
+                pass.failures += 1
+                outcome.full.append(object)
+                logger.warning("push refused: device full", metadata: ["peer": "\(peer.id)", "path": "\(replica.path)"])
             case .refused(let reason):
                 pass.failures += 1
                 logger.warning("push refused", metadata: ["peer": "\(peer.id)", "path": "\(replica.path)", "reason": "\(reason)"])
@@ -310,7 +381,7 @@ public final class ObjectReplicator: Sendable {
                 throw ReplicationError.unexpectedAnswer
             }
         }
-        return held
+        return outcome
     }
 
     private func remoteHashes(_ peer: DeviceRecord, partitions: [Int]) async -> [Int: [String: String]]? {

@@ -38,15 +38,6 @@ extension StorageResponse {
         }
     }
 
-    /// A full disk, as the object store (`ENOSPC`, `EDQUOT`) or SQLite (`SQLITE_FULL`) says it.
-    private static func isOutOfSpace(_ error: any Error) -> Bool {
-        switch error {
-        case ObjectStoreError.io(_, let code): code == ENOSPC || code == EDQUOT
-        case let error as SQLiteError: error.isDiskFull
-        default: false
-        }
-    }
-
     /// A status with a text body (a listing); `Content-Length` is set from it.
     init(status: Int, headers: HeaderFields, text: String, contentType: String) {
         var all = headers
