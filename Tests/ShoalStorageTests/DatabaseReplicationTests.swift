@@ -216,6 +216,35 @@ struct DatabaseReplicationTests {
         }
     }
 
+    @Test func aFullPrimaryGetsAStandInOnAHandoffUntilItHasRoom() async throws {
+        try await withStorageCluster(nodes: 4, replicas: 3) { cluster in
+            let handoff = try handoffNode(cluster)
+            let primaries = cluster.nodes.indices.filter { $0 != handoff }
+            for node in primaries { try await createContainer(cluster, "AUTH_test/docs", on: node) }
+            // One primary's database cannot grow: SQLite's page limit answers SQLITE_FULL, as a full disk does.
+            try await setPageLimit(cluster, on: primaries[1], to: 1)
+            for index in 0..<300 { try await putRow(cluster, "AUTH_test/docs/o\(index)", on: primaries[0], at: ts(10 + Int64(index))) }
+            let pass = await cluster.nodes[primaries[0]].containerReplicator.runOnce()
+            #expect(pass.standIns == 1 && pass.failures == 1 && pass.rebuilt == 1)
+            #expect(try await listing(cluster, "AUTH_test/docs", on: handoff).count == 300)
+            #expect(try await listing(cluster, "AUTH_test/docs", on: primaries[2]).count == 300)
+            #expect(try await listing(cluster, "AUTH_test/docs", on: primaries[1]).count < 300)
+            // The other primary picks the same handoff, which has the database already: its
+            // rows merge into the same 300.
+            let second = await cluster.nodes[primaries[2]].containerReplicator.runOnce()
+            #expect(second.standIns == 1 && second.rebuilt == 0 && second.failures == 1)
+            #expect(try await listing(cluster, "AUTH_test/docs", on: handoff).count == 300)
+            // The handoff keeps the database while the primary is full, and hands it over once it has room.
+            let waiting = await cluster.nodes[handoff].containerReplicator.runOnce()
+            #expect(waiting.handoffsRemoved == 0 && waiting.failures == 1)
+            try await setPageLimit(cluster, on: primaries[1], to: 1 << 30)
+            let home = await cluster.nodes[handoff].containerReplicator.runOnce()
+            #expect(home.handoffsRemoved == 1 && home.failures == 0)
+            #expect(!FileManager.default.fileExists(atPath: databasePath(cluster, "AUTH_test", "docs", on: handoff)))
+            #expect(try await listing(cluster, "AUTH_test/docs", on: primaries[1]).count == 300)
+        }
+    }
+
     @Test func aPrimarySWIMHoldsDeadIsNotAskedAndKeepsTheHandoff() async throws {
         try await withStorageCluster(nodes: 4, replicas: 3) { cluster in
             let handoff = try handoffNode(cluster)
@@ -323,6 +352,14 @@ private func objectRows(_ cluster: StorageCluster, _ account: String, _ containe
         row.rowID = 0
         return row
     }.sorted { $0.name < $1.name }
+}
+
+/// Caps the pages the replica on `node` may grow to (never below its size), through the
+/// server's open connection: past the cap, writes fail with `SQLITE_FULL`.
+private func setPageLimit(_ cluster: StorageCluster, on node: Int, to pages: Int) async throws {
+    try await broker(cluster, "AUTH_test", "docs", on: node).withReplicationTables { db, _ in
+        try db.execute("PRAGMA max_page_count = \(pages)")
+    }
 }
 
 /// Deletes the database file of the replica on `node`, as a lost disk would (the server's

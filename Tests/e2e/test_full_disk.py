@@ -58,13 +58,13 @@ def test_a_full_device_answers_507_and_writes_go_to_handoffs(four_with_small_dis
     cluster, mount = four_with_small_disk
     conn = connect(cluster.urls[0])
     conn.put_container("full")
-    # Fill node4's disk to the last byte.
+    # Fill node4's disk to the last byte. Unbuffered: a buffered file would try to write
+    # what ENOSPC left in its buffer again when it closes, and raise there.
     filler = mount / "filler"
-    with open(filler, "wb") as handle:
+    with open(filler, "wb", buffering=0) as handle:
         try:
             while True:
                 handle.write(b"\0" * (1 << 16))
-                handle.flush()
         except OSError:
             pass
     acked = {}

@@ -11,7 +11,8 @@ import ShoalSQLite
 /// learn the peer's sync point), the rows since that point in batches (`mergeItems`), or a
 /// whole rebuild (`create`, then every row) when the peer has no database. A database on a
 /// device that is not a primary of its partition (a handoff, or one the ring moved) is
-/// pushed to every primary and removed once all of them acknowledged all its rows.
+/// pushed to every primary and removed once all of them acknowledged all its rows. A
+/// primary that answers 507 (its device full) gets a handoff standing in for it.
 ///
 /// Runs as a loop beside the container and account servers, sharing their open brokers;
 /// tests call ``runOnce()``.
@@ -62,7 +63,7 @@ public final class DatabaseReplicator<Broker: ReplicatedDatabase>: Sendable {
     public func run(every interval: Duration, clock: any Clock<Duration> = ContinuousClock()) async {
         while !Task.isCancelled {
             let pass = await runOnce()
-            if pass.rowsSent + pass.rebuilt + pass.handoffsRemoved + pass.failures > 0 {
+            if pass.rowsSent + pass.rebuilt + pass.handoffsRemoved + pass.standIns + pass.failures > 0 {
                 logger.info("\(kind.rawValue) replicator pass", metadata: ["pass": "\(pass)"])
             }
             do { try await clock.sleep(for: interval) } catch { return }
@@ -85,6 +86,7 @@ public final class DatabaseReplicator<Broker: ReplicatedDatabase>: Sendable {
         }
         let primaries = snapshot.ring.primaries(of: partition)
         var acknowledged: [Int64] = []
+        var full = 0
         for peer in primaries where peer.id != device {
             guard !snapshot.isDown(peer) else {
                 pass.failures += 1
@@ -92,10 +94,12 @@ public final class DatabaseReplicator<Broker: ReplicatedDatabase>: Sendable {
             }
             do {
                 let push = try await self.push(broker, info: info, to: peer, partition: partition)
-                pass.synced += 1
-                pass.rowsSent += push.rowsSent
-                if push.rebuilt { pass.rebuilt += 1 }
+                pass.add(push)
                 acknowledged.append(push.syncPoint)
+            } catch let error as UnexpectedStatus where error.status == 507 {
+                logger.warning("\(kind.rawValue) replication refused: device full", metadata: ["path": "\(path)", "peer": "\(peer.id)"])
+                pass.failures += 1
+                full += 1
             } catch {
                 logger.warning("\(kind.rawValue) replication failed", metadata: [
                     "path": "\(path)", "peer": "\(peer.id)", "error": "\(error)"])
@@ -103,6 +107,10 @@ public final class DatabaseReplicator<Broker: ReplicatedDatabase>: Sendable {
             }
         }
         let isPrimary = primaries.contains { $0.id == device }
+        if isPrimary && full > 0 {
+            await standIn(broker, info: info, count: full, device: device, partition: partition, snapshot: snapshot,
+                          pass: &pass)
+        }
         guard !isPrimary else { return }
         guard !primaries.isEmpty, acknowledged.count == primaries.count else {
             pass.handoffsPending += 1
@@ -117,6 +125,30 @@ public final class DatabaseReplicator<Broker: ReplicatedDatabase>: Sendable {
         } catch {
             logger.error("cannot remove handoff \(kind.rawValue) database", metadata: ["path": "\(path)", "error": "\(error)"])
             pass.failures += 1
+        }
+    }
+
+    /// Brings `count` handoffs of the partition up to date with this database, one per primary
+    /// that answered 507 (full or unmounted), in the ring's handoff order: live ones, a full
+    /// one passed over, at most twice the replica count tried — Swift's db_replicator turns
+    /// to a handoff on `DriveNotMounted` the same way. The handoff keeps the database as any
+    /// handoff does, until every primary has acknowledged all its rows; every primary picks
+    /// the same handoffs, so one stand-in serves them all.
+    private func standIn(_ broker: Broker, info: ReplicationInfo, count: Int, device: DeviceID, partition: Int,
+                         snapshot: ClusterSnapshot, pass: inout ReplicationPass) async {
+        var needed = count
+        let candidates = snapshot.ring.handoffs(of: partition).filter { !snapshot.isDown($0) && $0.id != device }
+        for handoff in candidates.prefix(2 * snapshot.ring.replicaCount) where needed > 0 {
+            do {
+                let push = try await self.push(broker, info: info, to: handoff, partition: partition)
+                pass.add(push)
+                pass.standIns += 1
+                needed -= 1
+            } catch {
+                logger.warning("\(kind.rawValue) stand-in failed", metadata: [
+                    "account": "\(info.account)", "handoff": "\(handoff.id)", "error": "\(error)"])
+                pass.failures += 1
+            }
         }
     }
 
@@ -157,6 +189,14 @@ public struct ReplicationPass: Hashable, Sendable {
     public var handoffsPending = 0
     /// Peers that were down or failed, and databases that could not be read or removed.
     public var failures = 0
+    /// Handoffs brought up to date in place of a full primary.
+    public var standIns = 0
+
+    mutating func add<Broker>(_ push: DatabaseReplicator<Broker>.Push) {
+        synced += 1
+        rowsSent += push.rowsSent
+        if push.rebuilt { rebuilt += 1 }
+    }
 }
 
 extension DatabaseReplicator where Broker == ContainerBroker {
