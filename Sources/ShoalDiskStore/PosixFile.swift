@@ -101,23 +101,28 @@ enum PosixFile {
     }
 
     /// Creates `path` and missing parents; returns the directories it created, outermost first.
-    /// Tries `path` itself first: when its parent exists (the usual case) that is one call.
+    /// Works up from `path` itself: when its parent exists (the usual case) that is one call,
+    /// and a missing suffix folder (the usual case for a new object) costs three, not one per
+    /// component of the path.
     @discardableResult
     static func makeDirectories(_ path: String) throws(ObjectStoreError) -> [String] {
         if mkdir(path, 0o755) == 0 { return [path] }
-        if errno == EEXIST { return [] }
-        guard errno == ENOENT else { throw fail("mkdir") }
-        var created: [String] = []
-        var current = ""
-        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
-            current += "/" + component
-            if mkdir(current, 0o755) == 0 {
-                created.append(current)
-            } else if errno != EEXIST {
+        switch errno {
+        case EEXIST:
+            return []
+        case ENOENT:
+            let up = parent(of: path)
+            guard up != path, up != "/", path.contains("/") else { throw fail("mkdir") }
+            var created = try makeDirectories(up)
+            if mkdir(path, 0o755) == 0 {
+                created.append(path)
+            } else if errno != EEXIST {  // another writer may have made it meanwhile
                 throw fail("mkdir")
             }
+            return created
+        default:
+            throw fail("mkdir")
         }
-        return created
     }
 
     /// Names in a directory (without `.` and `..`); empty when it does not exist.
