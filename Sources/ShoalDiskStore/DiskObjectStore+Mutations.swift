@@ -112,15 +112,19 @@ final class DataFileWriter: @unchecked Sendable {
         }
     }
 
-    /// Creates the temporary file with a placeholder prefix and the metadata record.
+    /// Creates the temporary file with a placeholder prefix and the metadata record, once
+    /// the device is known to keep its reserve free after the whole file (the declared
+    /// length; a body that turns out longer is refused by the disk itself if it must be).
     private func openIfNeeded() throws {
         guard fd < 0 else { return }
         try checkNotOutdated()
+        let record = DiskFileFormat.dataRecord(path: key.path, metadata: metadata)
+        let prefix = DiskFileFormat.encodePrefix(kind: .data, bodyLength: 0, md5: [], recordLength: record.count)
+        guard store.reserve.allows(writing: prefix.count + record.count + max(0, metadata.contentLength), under: store.devicePath)
+        else { throw ObjectStoreError.io(operation: "fallocate", errno: ENOSPC) }
         temporary = store.temporaryPath(for: key)
         fd = try PosixFile.openFile(temporary, flags: O_WRONLY | O_CREAT | O_EXCL)
-        let record = DiskFileFormat.dataRecord(path: key.path, metadata: metadata)
         recordLength = record.count
-        let prefix = DiskFileFormat.encodePrefix(kind: .data, bodyLength: 0, md5: [], recordLength: record.count)
         try PosixFile.write(fd, prefix + record, at: 0)
         offset = prefix.count + record.count
     }

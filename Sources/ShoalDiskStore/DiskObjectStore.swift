@@ -27,6 +27,10 @@ public final class DiskObjectStore: ObjectStore {
     let suffixHashes = SuffixHashCache()
     /// The device's group commit.
     let durability: GroupSync
+    /// The free space a data write must leave (Swift's `fallocate_reserve`); a write that
+    /// would not is refused with `ENOSPC` before its temporary file is made. Tombstones and
+    /// `.meta` files are never refused for it.
+    let reserve: SpaceReserve
 
     var objectsPath: String { devicePath + "/objects" }
     var tmpPath: String { devicePath + "/tmp" }
@@ -34,8 +38,9 @@ public final class DiskObjectStore: ObjectStore {
     /// Opens (creating if needed) the store at `devicePath` and removes temporary files a
     /// crash left behind. Blocks briefly: call it at start-up, before serving.
     public init(devicePath: String, io: DiskIO = .shared, readChunkBytes: Int = 256 * 1024,
-                writeBufferBytes: Int = 1 << 20) throws {
+                writeBufferBytes: Int = 1 << 20, reserve: SpaceReserve = .none) throws {
         self.devicePath = DiskObjectStore.absolute(devicePath)
+        self.reserve = reserve
         self.io = io
         self.readChunkBytes = max(4_096, readChunkBytes)
         self.writeBufferBytes = max(4_096, writeBufferBytes)

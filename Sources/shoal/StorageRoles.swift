@@ -33,16 +33,16 @@ struct StorageRoles {
         let executor = SQLiteExecutor(name: "shoal-sqlite")
         let pendings = try AsyncPendingStore(devicePath: devicePath)
         let expiry = ExpiryQueue(path: devicePath + "/expiring.db", executor: executor)
-        let objectStore = try DiskObjectStore(devicePath: devicePath)
+        let objectStore = try DiskObjectStore(devicePath: devicePath, reserve: options.fallocateReserve)
         let objectServer = ObjectServer(
             devices: [device: objectStore], asyncPendings: [device: pendings],
             layout: layout, client: client, cluster: cluster, logger: Logger(label: "shoal.object"),
             expiryQueues: [device: expiry])
         let containerServer = ContainerServer(
             devicePaths: [device: devicePath], layout: layout, executor: executor, client: client, cluster: cluster,
-            logger: Logger(label: "shoal.container"))
+            logger: Logger(label: "shoal.container"), reserve: options.fallocateReserve)
         let accountServer = AccountServer(devicePaths: [device: devicePath], layout: layout, executor: executor,
-                                          logger: Logger(label: "shoal.account"))
+                                          logger: Logger(label: "shoal.account"), reserve: options.fallocateReserve)
         await transport.register(BackendTransportHandler(server: objectServer), for: .object)
         await transport.register(BackendTransportHandler(server: containerServer), for: .container)
         await transport.register(BackendTransportHandler(server: accountServer), for: .account)

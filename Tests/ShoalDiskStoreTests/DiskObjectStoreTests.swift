@@ -23,6 +23,35 @@ struct DiskObjectStoreTests {
         #expect(folder.files() == ["\(directory)/0000000300.00000.ts"])
     }
 
+    @Test func aWriteIntoTheReserveIsRefusedBeforeAnythingIsWritten() async throws {
+        let folder = try TemporaryDirectory()
+        let roomy = try DiskObjectStore(devicePath: folder.path)
+        _ = try await roomy.put(key("before"), metadata: metadata(at: ts(1)), body: .bytes([1]), expectedETag: nil)
+        guard let space = DeviceSpace.of(folder.path) else { Issue.record("statvfs failed"); return }
+        #expect(space.total > 0 && space.available <= space.total)
+        // A reserve as large as the file system: nothing fits.
+        let tight = try DiskObjectStore(devicePath: folder.path, reserve: .bytes(space.total))
+        await #expect(throws: ObjectStoreError.io(operation: "fallocate", errno: ENOSPC)) {
+            _ = try await tight.put(key("refused"), metadata: metadata(at: ts(2)), body: .bytes([1, 2]), expectedETag: nil)
+        }
+        // A one-byte reserve: the declared length counts, before any of the body is written.
+        let slight = try DiskObjectStore(devicePath: folder.path, reserve: .bytes(1))
+        let huge = ObjectMetadata(timestamp: ts(3), contentType: "application/octet-stream", contentLength: space.total)
+        await #expect(throws: ObjectStoreError.io(operation: "fallocate", errno: ENOSPC)) {
+            _ = try await slight.put(key("huge"), metadata: huge, body: .bytes([1]), expectedETag: nil)
+        }
+        _ = try await slight.put(key("small"), metadata: metadata(at: ts(3)), body: .bytes([3]), expectedETag: nil)
+        #expect(try await tight.head(key("refused")) == .missing)
+        #expect(folder.files(under: "tmp").isEmpty, "no temporary file is left")
+        // Tombstones and metadata still go in: they are how space is freed and kept right.
+        #expect(try await tight.post(key("before"), metadata: ObjectMetadataUpdate(timestamp: ts(4), userMetadata: ["A": "1"])) == .updated)
+        #expect(try await tight.delete(key("before"), timestamp: ts(5)) == .deleted(hadObject: true))
+        // Off, nothing is refused.
+        let off = try DiskObjectStore(devicePath: folder.path, reserve: .none)
+        _ = try await off.put(key("after"), metadata: metadata(at: ts(6)), body: .bytes([1, 2]), expectedETag: nil)
+        #expect(try await readAll(off.get(key("after"), range: nil)) == [1, 2])
+    }
+
     @Test func leftoverTemporaryFilesAreIgnoredAndCleaned() async throws {
         let folder = try TemporaryDirectory()
         let first = try DiskObjectStore(devicePath: folder.path)

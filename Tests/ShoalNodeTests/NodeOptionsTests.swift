@@ -14,6 +14,16 @@ struct NodeOptionsTests {
         #expect(options.clusterAddress == options.bindAddress)
         #expect(options.ring == .default)
         #expect(options.join.isEmpty)
+        #expect(options.fallocateReserve == .percent(1))
+    }
+
+    @Test("fallocate_reserve takes Swift's forms")
+    func reserve() throws {
+        let file = try ConfigFile(parsing: "fallocate_reserve = 2.5%")
+        #expect(try OptionSources(flags: [:], environment: [:], file: file).resolve().fallocateReserve == .percent(2.5))
+        let bytes = try OptionSources(flags: [:], environment: ["SHOAL_FALLOCATE_RESERVE": "1048576"], file: file).resolve()
+        #expect(bytes.fallocateReserve == .bytes(1 << 20))
+        #expect(try OptionSources(flags: ["fallocate_reserve": "0"], environment: [:], file: nil).resolve().fallocateReserve.isDisabled)
     }
 
     @Test("flags beat the environment, which beats the file")
@@ -33,7 +43,8 @@ struct NodeOptionsTests {
 
     @Test("bad values name the option", arguments: [
         ("rest", "nowhere"), ("weight", "-1"), ("part_power", "40"), ("replicas", "x"), ("name", "a/b"),
-        ("log_format", "xml"), ("log_level", "loud"), ("join", "a:1,b"),
+        ("log_format", "xml"), ("log_level", "loud"), ("join", "a:1,b"), ("fallocate_reserve", "lots"),
+        ("fallocate_reserve", "150%"),
     ])
     func errors(key: String, value: String) {
         #expect(throws: OptionError.self) { try OptionSources(flags: [key: value], environment: [:], file: nil).resolve() }

@@ -1,5 +1,7 @@
+import Logging
 import Testing
 import ShoalCore
+import ShoalDiskStore
 import ShoalPorts
 @testable import ShoalStorage
 
@@ -12,6 +14,29 @@ struct ContainerServerTests {
             BackendHeader.timestamp: timestamp.internal, BackendHeader.size: String(size),
             BackendHeader.contentType: "text/plain", BackendHeader.etag: "d41d8cd98f00b204e9800998ecf8427e",
         ]), on: .container).status
+    }
+
+    @Test func aDeviceInsideItsReserveRefusesPutsAndReplicationButStillServesAndDeletes() async throws {
+        try await withStorageCluster { cluster in
+            try await cluster.createAccount("AUTH_test")
+            #expect(try await cluster.send(cluster.request("PUT", "AUTH_test/box", headers: [BackendHeader.timestamp: ts(1).internal])).status == 201)
+            #expect(try await row(cluster, "a", size: 3, at: ts(2)) == 201)
+            // The same device, served with a reserve as large as its file system.
+            let devicePath = cluster.folder + "/" + cluster.nodes[0].device.rawValue
+            let total = try #require(DeviceSpace.of(devicePath)).total
+            let full = ContainerServer(
+                devicePaths: [cluster.nodes[0].device: devicePath], layout: cluster.layout, executor: cluster.executor,
+                client: cluster.client, cluster: cluster.cluster, logger: Logger(label: "test"), reserve: .bytes(total))
+            let rowHead = cluster.row("PUT", "AUTH_test/box/b", headers: [
+                BackendHeader.timestamp: ts(3).internal, BackendHeader.size: "1", BackendHeader.contentType: "text/plain",
+                BackendHeader.etag: "d41d8cd98f00b204e9800998ecf8427e"])
+            #expect(await full.handle(rowHead, body: nil).status == 507)
+            #expect(await full.handle(cluster.request("PUT", "AUTH_test/other", headers: [BackendHeader.timestamp: ts(3).internal]), body: nil).status == 507)
+            #expect(await full.handle(cluster.request(ReplicationBody.method, "AUTH_test/box"), body: nil).status == 507)
+            #expect(await full.handle(cluster.request("HEAD", "AUTH_test/box"), body: nil).status == 204)
+            let delete = cluster.row("DELETE", "AUTH_test/box/a", headers: [BackendHeader.timestamp: ts(4).internal])
+            #expect(await full.handle(delete, body: nil).status == 204)
+        }
     }
 
     @Test func putHeadPostAndMetadata() async throws {

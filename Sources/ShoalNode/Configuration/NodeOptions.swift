@@ -30,6 +30,9 @@ public struct NodeOptions: Sendable, Equatable {
     public var reclaimAge: Double = 7 * 24 * 3600
     /// Seconds an Identity token lives (Keystone's `[token] expiration`).
     public var tokenExpiration: Int = 3600
+    /// The free space each device keeps (Swift's `fallocate_reserve`): data writes that
+    /// would eat into it answer 507.
+    public var fallocateReserve = SpaceReserve.default
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case text
@@ -61,6 +64,7 @@ public struct NodeOptions: Sendable, Equatable {
         ("audit_rate", "bytes per second the auditor reads at most (default 10485760)"),
         ("reclaim_age", "seconds tombstones are kept (default 604800, a week)"),
         ("token_expiration", "seconds an Identity token lives (default 3600; at most 86400)"),
+        ("fallocate_reserve", "free space each device keeps, N% or bytes; writes past it answer 507 (default 1%, 0 is off)"),
     ]
 }
 
@@ -141,6 +145,12 @@ public struct OptionSources: Sendable {
         options.reclaimAge = try seconds("reclaim_age", default: options.reclaimAge)
         options.auditRate = try integer("audit_rate", default: options.auditRate)
         guard options.auditRate > 0 else { throw OptionError(key: "audit_rate", value: "\(options.auditRate)", reason: "at least 1") }
+        if let raw = value("fallocate_reserve") {
+            guard let reserve = SpaceReserve(raw) else {
+                throw OptionError(key: "fallocate_reserve", value: raw, reason: "a percentage (0% to 100%) or a number of bytes")
+            }
+            options.fallocateReserve = reserve
+        }
         options.tokenExpiration = try integer("token_expiration", default: options.tokenExpiration)
         guard (1...86_400).contains(options.tokenExpiration) else {
             throw OptionError(key: "token_expiration", value: "\(options.tokenExpiration)", reason: "1 to 86400 seconds")

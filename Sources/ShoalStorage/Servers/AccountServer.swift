@@ -14,11 +14,14 @@ public struct AccountServer: BackendServer {
     let layout: StorageLayout
     let brokers: BrokerCache<AccountBroker>
     let logger: Logger
+    /// The free space a write must leave on the device (Swift's `fallocate_reserve`).
+    let reserve: SpaceReserve
 
     public init(
         devicePaths: [DeviceID: String], layout: StorageLayout, executor: SQLiteExecutor, logger: Logger,
-        openBrokerLimit: Int = 256
+        openBrokerLimit: Int = 256, reserve: SpaceReserve = .none
     ) {
+        self.reserve = reserve
         self.devicePaths = devicePaths
         self.layout = layout
         self.brokers = BrokerCache(capacity: openBrokerLimit, make: { AccountBroker(path: $0, executor: executor) },
@@ -30,6 +33,9 @@ public struct AccountServer: BackendServer {
         let replication = head.method == ReplicationBody.method ? await ReplicationBody(collecting: body) : nil
         if replication == nil { await drain(body) }
         guard let devicePath = devicePaths[head.device] else { return .insufficientStorage }
+        if head.method == "PUT" || head.method == ReplicationBody.method, !reserve.allows(writing: 0, under: devicePath) {
+            return .deviceFull(head, logger: logger)
+        }
         guard head.object == nil else { return StorageResponse(.badRequest("Invalid path: \(head.path)")) }
         let broker = await brokers.broker(at: layout.accountDatabase(
             devicePath: devicePath, partition: head.partition, account: head.account))

@@ -24,11 +24,14 @@ public struct ContainerServer: BackendServer {
     let brokers: BrokerCache<ContainerBroker>
     let updates: ReplicaUpdates
     let logger: Logger
+    /// The free space a write must leave on the device (Swift's `fallocate_reserve`).
+    let reserve: SpaceReserve
 
     public init(
         devicePaths: [DeviceID: String], layout: StorageLayout, executor: SQLiteExecutor, client: BackendClient,
-        cluster: any ClusterView, logger: Logger, openBrokerLimit: Int = 256
+        cluster: any ClusterView, logger: Logger, openBrokerLimit: Int = 256, reserve: SpaceReserve = .none
     ) {
+        self.reserve = reserve
         self.devicePaths = devicePaths
         self.layout = layout
         self.brokers = BrokerCache(capacity: openBrokerLimit, make: { ContainerBroker(path: $0, executor: executor) },
@@ -41,6 +44,9 @@ public struct ContainerServer: BackendServer {
         let replication = head.method == ReplicationBody.method ? await ReplicationBody(collecting: body) : nil
         if replication == nil { await drain(body) }
         guard let devicePath = devicePaths[head.device] else { return .insufficientStorage }
+        if head.method == "PUT" || head.method == ReplicationBody.method, !reserve.allows(writing: 0, under: devicePath) {
+            return .deviceFull(head, logger: logger)
+        }
         guard let container = head.container else { return StorageResponse(.badRequest("Invalid path: \(head.path)")) }
         let broker = await brokers.broker(at: layout.containerDatabase(
             devicePath: devicePath, partition: head.partition, account: head.account, container: container))

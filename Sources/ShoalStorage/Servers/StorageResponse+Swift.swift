@@ -30,8 +30,7 @@ extension StorageResponse {
         case let error as ListingQueryError:
             return StorageResponse(SwiftError(status: error.status, body: error.message))
         case _ where isOutOfSpace(error):
-            logger.warning("device full: insufficient storage", metadata: ["path": "\(head.path)", "device": "\(head.device)"])
-            return .insufficientStorage
+            return .deviceFull(head, logger: logger)
         default:
             logger.error("\(role) server failed", metadata: ["path": "\(head.path)", "method": "\(head.method)", "error": "\(error)"])
             return .serverError("\(error)")
@@ -52,6 +51,12 @@ extension StorageResponse {
         var all = headers
         if !all.contains("Content-Length") { all["Content-Length"] = "0" }
         return StorageResponse(status: status, headers: all)
+    }
+
+    /// Swift's 507 for a device that is full or inside its reserve, logged.
+    static func deviceFull(_ head: BackendRequestHead, logger: Logger) -> StorageResponse {
+        logger.warning("device full: insufficient storage", metadata: ["path": "\(head.path)", "device": "\(head.device)"])
+        return .insufficientStorage
     }
 
     static let insufficientStorage = StorageResponse(SwiftError(
