@@ -9,6 +9,14 @@ import ShoalPorts
 extension DiskObjectStore {
     public func put(_ key: ObjectKey, metadata: ObjectMetadata, body: ChunkStream, expectedETag: String?) async throws -> StoredObject {
         do { try metadata.validate() } catch { throw ObjectStoreError.invalidMetadata(error) }
+        // A body large enough to be written before it ends is checked against the reserve
+        // before any of it is read (a small one is checked when its file is made).
+        if metadata.contentLength >= writeBufferBytes, !reserve.isDisabled {
+            let (reserve, devicePath, length) = (reserve, devicePath, metadata.contentLength)
+            guard try await io.run({ reserve.allows(writing: length, under: devicePath) }) else {
+                throw ObjectStoreError.io(operation: "fallocate", errno: ENOSPC)
+            }
+        }
         let writer = DataFileWriter(store: self, key: key, metadata: metadata)
         var hasher = ETagHasher()
         var sizeBytes = 0

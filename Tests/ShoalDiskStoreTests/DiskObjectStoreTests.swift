@@ -3,6 +3,7 @@ import ShoalCore
 import ShoalDiskStore
 import ShoalPorts
 import ShoalSimulation
+import Synchronization
 import Testing
 
 /// What only the disk store must do: Swift's layout, one file per version, crash
@@ -34,12 +35,20 @@ struct DiskObjectStoreTests {
         await #expect(throws: ObjectStoreError.io(operation: "fallocate", errno: ENOSPC)) {
             _ = try await tight.put(key("refused"), metadata: metadata(at: ts(2)), body: .bytes([1, 2]), expectedETag: nil)
         }
-        // A one-byte reserve: the declared length counts, before any of the body is written.
+        // A one-byte reserve: the declared length counts, and a large body is refused before
+        // any of it is read.
         let slight = try DiskObjectStore(devicePath: folder.path, reserve: .bytes(1))
         let huge = ObjectMetadata(timestamp: ts(3), contentType: "application/octet-stream", contentLength: space.total)
-        await #expect(throws: ObjectStoreError.io(operation: "fallocate", errno: ENOSPC)) {
-            _ = try await slight.put(key("huge"), metadata: huge, body: .bytes([1]), expectedETag: nil)
+        let pulled = Atomic<Bool>(false)
+        let body = ChunkStream {
+            pulled.store(true, ordering: .relaxed)
+            return nil
         }
+        await #expect(throws: ObjectStoreError.io(operation: "fallocate", errno: ENOSPC)) {
+            _ = try await slight.put(key("huge"), metadata: huge, body: body, expectedETag: nil)
+        }
+        let wasPulled = pulled.load(ordering: .relaxed)
+        #expect(!wasPulled, "the body was read before the refusal")
         _ = try await slight.put(key("small"), metadata: metadata(at: ts(3)), body: .bytes([3]), expectedETag: nil)
         #expect(try await tight.head(key("refused")) == .missing)
         #expect(folder.files(under: "tmp").isEmpty, "no temporary file is left")
