@@ -9,6 +9,7 @@ public final class DiskStoreStatistics: Sendable {
         var peakBufferedBytes = 0
         var syncs = 0
         var quarantined = 0
+        var listings = 0
     }
 
     private let counters = Mutex(Counters())
@@ -32,6 +33,12 @@ public final class DiskStoreStatistics: Sendable {
     }
 
     func release(_ bytes: Int) { counters.withLock { $0.bufferedBytes -= bytes } }
+
+    /// Partition folders listed for their suffix hashes so far (an unchanged partition's
+    /// hashes come from memory).
+    public var partitionListings: Int { counters.withLock { $0.listings } }
+
+    func countListing() { counters.withLock { $0.listings += 1 } }
 
     func countSyncs(_ count: Int) { counters.withLock { $0.syncs += count } }
 

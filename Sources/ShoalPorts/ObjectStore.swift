@@ -43,6 +43,10 @@ public protocol ObjectStore: Sendable {
     /// two replicas with equal maps hold the same versions. (Swift's per-suffix hashes.)
     func hashes(in partition: Int) async throws -> [String: String]
 
+    /// ``hashes(in:)`` of many partitions at once (a replication pass asks for hundreds); a
+    /// partition whose hashes cannot be read is left out of the answer.
+    func hashes(in partitions: [Int]) async throws -> [Int: [String: String]]
+
     /// Every object (by hash) in `partition` with the timestamps of its current files.
     func objects(inPartition partition: Int) async throws -> [PartitionObject]
 
@@ -64,6 +68,15 @@ public protocol ObjectStore: Sendable {
     /// length (Swift's auditor). A bad replica is moved to quarantine, so it leaves the
     /// partition's hashes and the replicator restores a good copy from a peer.
     func audit(_ hash: ObjectHash, inPartition partition: Int) async throws -> AuditOutcome
+}
+
+extension ObjectStore {
+    /// One partition after another; a store with a cheaper way overrides it.
+    public func hashes(in partitions: [Int]) async throws -> [Int: [String: String]] {
+        var result: [Int: [String: String]] = [:]
+        for partition in partitions { result[partition] = try? await hashes(in: partition) }
+        return result
+    }
 }
 
 /// What ``ObjectStore/audit(_:inPartition:)`` found.

@@ -119,6 +119,10 @@ public final class FaultyObjectStore: ObjectStore {
 
     public func hashes(in partition: Int) async throws -> [String: String] { try await base.hashes(in: partition) }
 
+    public func hashes(in partitions: [Int]) async throws -> [Int: [String: String]] {
+        try await base.hashes(in: partitions)
+    }
+
     public func objects(inPartition partition: Int) async throws -> [PartitionObject] {
         try await base.objects(inPartition: partition)
     }

@@ -66,7 +66,7 @@ struct StorageRoles {
                                           logger: Logger(label: "shoal.object-replicator"))
         self.replication = progress
         let auditor = ObjectAuditor(server: objectServer, bytesPerSecond: options.auditRate,
-                                    logger: Logger(label: "shoal.object-auditor"))
+                                    filesPerSecond: options.auditFilesPerSecond, logger: Logger(label: "shoal.object-auditor"))
         let containerAuditor = DatabaseAuditor(server: containerServer)
         let accountAuditor = DatabaseAuditor(server: accountServer)
         let replicationInterval = Duration.seconds(options.replicationInterval)

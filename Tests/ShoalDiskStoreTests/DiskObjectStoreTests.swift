@@ -61,6 +61,37 @@ struct DiskObjectStoreTests {
         #expect(try await readAll(off.get(key("after"), range: nil)) == [1, 2])
     }
 
+    /// A replication pass asks for every partition's hashes; one whose files did not change
+    /// is answered from memory, and its folder is read again after a change or after
+    /// ten lookups (which sees what changed behind the store's back).
+    @Test func anUnchangedPartitionIsAnsweredFromMemoryUntilAChangeOrItsRelisting() async throws {
+        let folder = try TemporaryDirectory()
+        let store = try DiskObjectStore(devicePath: folder.path)
+        let k = key("cached")
+        let empty = (k.partition + 1) % (1 << 16)
+        _ = try await store.put(k, metadata: metadata(at: ts(1)), body: .bytes([1]), expectedETag: nil)
+        let first = try await store.hashes(in: [k.partition, empty])
+        #expect(first[empty] == [:])
+        #expect(first[k.partition] == PartitionObject.suffixHashes(try await store.objects(inPartition: k.partition)))
+        #expect(first[k.partition]?.keys.sorted() == [k.hash.suffix])
+
+        _ = try await store.post(k, metadata: ObjectMetadataUpdate(timestamp: ts(2)))
+        let listings = store.statistics.partitionListings
+        let changed = try await store.hashes(in: [k.partition])[k.partition]
+        #expect(store.statistics.partitionListings == listings + 1)
+        #expect(changed != first[k.partition])
+        #expect(changed == PartitionObject.suffixHashes(try await store.objects(inPartition: k.partition)))
+
+        try FileManager.default.removeItem(atPath: "\(folder.path)/objects/\(k.partition)/\(k.hash.suffix)")
+        for _ in 0..<5 {
+            #expect(try await store.hashes(in: [k.partition])[k.partition] == changed)
+            #expect(try await store.hashes(in: k.partition) == changed)
+        }
+        #expect(store.statistics.partitionListings == listings + 1)
+        #expect(try await store.hashes(in: [k.partition])[k.partition] == [:])
+        #expect(store.statistics.partitionListings == listings + 2)
+    }
+
     @Test func leftoverTemporaryFilesAreIgnoredAndCleaned() async throws {
         let folder = try TemporaryDirectory()
         let first = try DiskObjectStore(devicePath: folder.path)

@@ -15,6 +15,9 @@ struct NodeOptionsTests {
         #expect(options.ring == .default)
         #expect(options.join.isEmpty)
         #expect(options.fallocateReserve == .percent(1))
+        #expect(options.auditFilesPerSecond == 20)
+        #expect(try OptionSources(flags: [:], environment: ["SHOAL_AUDIT_FILES_PER_SECOND": "500"], file: nil).resolve()
+            .auditFilesPerSecond == 500)
     }
 
     @Test("fallocate_reserve takes Swift's forms")
@@ -44,7 +47,7 @@ struct NodeOptionsTests {
     @Test("bad values name the option", arguments: [
         ("rest", "nowhere"), ("weight", "-1"), ("part_power", "40"), ("replicas", "x"), ("name", "a/b"),
         ("log_format", "xml"), ("log_level", "loud"), ("join", "a:1,b"), ("fallocate_reserve", "lots"),
-        ("fallocate_reserve", "150%"),
+        ("fallocate_reserve", "150%"), ("audit_files_per_second", "0"),
     ])
     func errors(key: String, value: String) {
         #expect(throws: OptionError.self) { try OptionSources(flags: [key: value], environment: [:], file: nil).resolve() }

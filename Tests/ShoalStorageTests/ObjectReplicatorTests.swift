@@ -1,6 +1,7 @@
 import ShoalCore
 import ShoalPorts
 import ShoalSimulation
+import Synchronization
 import Testing
 @testable import ShoalStorage
 
@@ -222,6 +223,21 @@ struct ObjectReplicatorTests {
         }
     }
 
+    /// Swift's `files_per_second` and `bytes_per_second`: a sweep takes as long as the
+    /// slower of the two rates says, on the auditor's own clock.
+    @Test(arguments: [(files: 5, bytes: 1 << 30, seconds: 2.0), (files: 1_000, bytes: 2_000, seconds: 5.0)])
+    func theAuditorKeepsToBothRates(files: Int, bytes: Int, seconds: Double) async throws {
+        try await withStorageCluster { cluster in
+            let body = String(repeating: "x", count: 1_000)
+            for index in 0..<10 { try await put(cluster.nodes[0].objects, key(cluster, "paced-\(index)"), body, at: ts(10)) }
+            let clock = SleeplessClock()
+            let sweep = await ObjectAuditor(server: cluster.nodes[0].objectServer, bytesPerSecond: bytes,
+                                            filesPerSecond: files, clock: clock, logger: .init(label: "test")).runOnce()
+            #expect(sweep.objects == 10 && sweep.bytes == 10_000)
+            #expect(abs(clock.slept.inSeconds - seconds) < 0.001)
+        }
+    }
+
     @Test func aRottenReplicaIsNeverShipped() async throws {
         try await withStorageCluster { cluster in
             let k = key(cluster, "bad-source")
@@ -274,5 +290,25 @@ struct ObjectReplicatorTests {
             guard case .refused = try ObjectReplicationResponse(wireBytes: response.head) else { Issue.record("accepted"); return }
             #expect(try await cluster.nodes[1].objects.partitions().isEmpty)
         }
+    }
+}
+
+/// A clock whose sleeps return at once and move its time on by what was asked.
+final class SleeplessClock: Clock, Sendable {
+    struct Instant: InstantProtocol {
+        var offset: Duration
+        func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
+        func duration(to other: Instant) -> Duration { other.offset - offset }
+        static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
+    }
+
+    private let current = Mutex(Instant(offset: .zero))
+    var now: Instant { current.withLock { $0 } }
+    var minimumResolution: Duration { .zero }
+    /// Everything slept so far.
+    var slept: Duration { now.offset }
+
+    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+        current.withLock { $0 = max($0, deadline) }
     }
 }

@@ -234,7 +234,7 @@ final class StorageSimulation {
             let result = await storage.objectReplicator(index).runOnce()
             return result.objectsPushed + result.handoffObjectsRemoved + result.tombstonesReclaimed + result.failures
         case 1:
-            let auditor = ObjectAuditor(server: node.objectServer, bytesPerSecond: 1 << 40,
+            let auditor = ObjectAuditor(server: node.objectServer, bytesPerSecond: 1 << 40, filesPerSecond: 1 << 30,
                                         logger: Logger(label: "sim", factory: { _ in SwiftLogNoOpLogHandler() }))
             let sweep = await auditor.runOnce()
             return sweep.quarantined + sweep.errors

@@ -17,7 +17,8 @@ from conftest import ROOT, RUN, Cluster, environment, fresh_cluster, get_json, p
 from test_object_storage import openrc
 
 # Fast background work so repairs are observable within the tests' bounds.
-FAST = {"SHOAL_REPLICATION_INTERVAL": "1", "SHOAL_AUDIT_INTERVAL": "1", "SHOAL_PART_POWER": "8"}
+FAST = {"SHOAL_REPLICATION_INTERVAL": "1", "SHOAL_AUDIT_INTERVAL": "1", "SHOAL_AUDIT_FILES_PER_SECOND": "1000",
+        "SHOAL_PART_POWER": "8"}
 
 
 def connect(url):

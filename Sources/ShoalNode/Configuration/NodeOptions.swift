@@ -23,9 +23,11 @@ public struct NodeOptions: Sendable, Equatable {
     public var logFormat: LogFormat = .text
     /// Seconds between replication passes (object, container and account replicators).
     public var replicationInterval: Double = 10
-    /// Seconds between the auditor's sweeps, and the bytes per second it reads at most.
+    /// Seconds between the auditor's sweeps, the bytes per second it reads at most and
+    /// the objects per second it audits at most.
     public var auditInterval: Double = 60
     public var auditRate: Int = 10 << 20
+    public var auditFilesPerSecond: Int = 20
     /// Seconds a tombstone is kept before replication reclaims it (Swift's `reclaim_age`).
     public var reclaimAge: Double = 7 * 24 * 3600
     /// Seconds an Identity token lives (Keystone's `[token] expiration`).
@@ -62,6 +64,7 @@ public struct NodeOptions: Sendable, Equatable {
         ("replication_interval", "seconds between replication passes (default 10)"),
         ("audit_interval", "seconds between auditor sweeps (default 60)"),
         ("audit_rate", "bytes per second the auditor reads at most (default 10485760)"),
+        ("audit_files_per_second", "objects per second the auditor audits at most (default 20)"),
         ("reclaim_age", "seconds tombstones are kept (default 604800, a week)"),
         ("token_expiration", "seconds an Identity token lives (default 3600; at most 86400)"),
         ("fallocate_reserve", "free space each device keeps, N% or bytes; writes past it answer 507 (default 1%, 0 is off)"),
@@ -145,6 +148,10 @@ public struct OptionSources: Sendable {
         options.reclaimAge = try seconds("reclaim_age", default: options.reclaimAge)
         options.auditRate = try integer("audit_rate", default: options.auditRate)
         guard options.auditRate > 0 else { throw OptionError(key: "audit_rate", value: "\(options.auditRate)", reason: "at least 1") }
+        options.auditFilesPerSecond = try integer("audit_files_per_second", default: options.auditFilesPerSecond)
+        guard options.auditFilesPerSecond > 0 else {
+            throw OptionError(key: "audit_files_per_second", value: "\(options.auditFilesPerSecond)", reason: "at least 1")
+        }
         if let raw = value("fallocate_reserve") {
             guard let reserve = SpaceReserve(raw) else {
                 throw OptionError(key: "fallocate_reserve", value: raw, reason: "a percentage (0% to 100%) or a number of bytes")

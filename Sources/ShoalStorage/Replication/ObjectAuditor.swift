@@ -22,15 +22,19 @@ public final class ObjectAuditor: Sendable {
     let devices: [DeviceID: any ObjectStore]
     /// Bytes per second the auditor reads at most (Swift's `bytes_per_second`).
     let bytesPerSecond: Int
+    /// Objects per second it audits at most (Swift's `files_per_second`): with small
+    /// objects the byte rate alone would let it open thousands of files a second.
+    let filesPerSecond: Int
     let clock: any Clock<Duration>
     let logger: Logger
     private let quarantines = Counter(label: "shoal_auditor_quarantined_total")
     private let bytesAudited = Counter(label: "shoal_auditor_bytes_total")
 
-    public init(server: ObjectServer, bytesPerSecond: Int = 10 << 20, clock: any Clock<Duration> = ContinuousClock(),
-                logger: Logger) {
+    public init(server: ObjectServer, bytesPerSecond: Int = 10 << 20, filesPerSecond: Int = 20,
+                clock: any Clock<Duration> = ContinuousClock(), logger: Logger) {
         devices = server.devices
         self.bytesPerSecond = max(1, bytesPerSecond)
+        self.filesPerSecond = max(1, filesPerSecond)
         self.clock = clock
         self.logger = logger
     }
@@ -39,14 +43,14 @@ public final class ObjectAuditor: Sendable {
     @discardableResult
     public func runOnce() async -> Sweep {
         var sweep = Sweep()
-        let started = ContinuousClock.now
+        let elapsed = Self.stopwatch(clock)
         for (device, store) in devices.sorted(by: { $0.key < $1.key }) {
             do {
                 for partition in try await store.partitions() {
                     for object in try await store.objects(inPartition: partition) where !object.isTombstone {
                         if Task.isCancelled { return sweep }
                         await audit(object, partition: partition, device: device, store: store, sweep: &sweep)
-                        await pace(bytes: sweep.bytes, since: started)
+                        await pace(sweep, elapsed: elapsed())
                     }
                 }
             } catch {
@@ -90,10 +94,21 @@ public final class ObjectAuditor: Sendable {
         }
     }
 
-    /// Sleeps until `bytes` fit the configured rate since `started`.
-    private func pace(bytes: Int, since started: ContinuousClock.Instant) async {
-        let due = Duration.seconds(Double(bytes) / Double(bytesPerSecond))
-        let elapsed = ContinuousClock.now - started
+    /// Sleeps until what the sweep has audited fits both rates.
+    private func pace(_ sweep: Sweep, elapsed: Duration) async {
+        let due = Self.due(bytes: sweep.bytes, files: sweep.objects + sweep.quarantined + sweep.errors,
+                           bytesPerSecond: bytesPerSecond, filesPerSecond: filesPerSecond)
         if due > elapsed { try? await clock.sleep(for: due - elapsed) }
+    }
+
+    /// How long auditing `bytes` in `files` must take at the two rates.
+    static func due(bytes: Int, files: Int, bytesPerSecond: Int, filesPerSecond: Int) -> Duration {
+        max(Duration.seconds(Double(bytes) / Double(bytesPerSecond)), Duration.seconds(Double(files) / Double(filesPerSecond)))
+    }
+
+    /// The time since now on `clock`, whatever its instant type.
+    private static func stopwatch<C: Clock<Duration>>(_ clock: C) -> () -> Duration {
+        let start = clock.now
+        return { start.duration(to: clock.now) }
     }
 }

@@ -45,9 +45,7 @@ public struct ObjectReplicationServer: TransportHandler {
     {
         switch message {
         case .hashes(_, let partitions):
-            var result: [Int: [String: String]] = [:]
-            for partition in partitions { result[partition] = try await store.hashes(in: partition) }
-            return .hashes(result)
+            return .hashes(try await store.hashes(in: partitions))
         case .objects(_, let partition, let suffixes):
             let wanted = Set(suffixes)
             return .objects(try await store.objects(inPartition: partition).filter { wanted.contains($0.hash.suffix) })

@@ -170,15 +170,22 @@ public final class ObjectReplicator: Sendable {
     private func replicate(_ batch: [Job], device: DeviceID, store: any ObjectStore, snapshot: ClusterSnapshot,
                            reclaimBefore cutoff: SwiftTimestamp?) async -> Pass {
         var pass = Pass()
-        var local: [Int: [String: String]] = [:]
-        for job in batch {
-            do {
-                if let cutoff { pass.tombstonesReclaimed += try await store.reclaimTombstones(inPartition: job.partition, before: cutoff) }
-                local[job.partition] = try await store.hashes(in: job.partition)
-            } catch {
-                pass.failures += 1
+        if let cutoff {
+            for job in batch {
+                do {
+                    pass.tombstonesReclaimed += try await store.reclaimTombstones(inPartition: job.partition, before: cutoff)
+                } catch {
+                    pass.failures += 1
+                }
             }
         }
+        let local: [Int: [String: String]]
+        do {
+            local = try await store.hashes(in: batch.map(\.partition))
+        } catch {
+            local = [:]
+        }
+        pass.failures += batch.count { local[$0.partition] == nil }
         let peers = Dictionary(batch.flatMap { $0.peers.map { ($0.id, $0) } }, uniquingKeysWith: { first, _ in first })
         var remote: [DeviceID: [Int: [String: String]]] = [:]
         await withTaskGroup(of: (DeviceID, [Int: [String: String]]?).self) { group in
@@ -193,6 +200,14 @@ public final class ObjectReplicator: Sendable {
             var running = 0
             for job in batch {
                 guard let hashes = local[job.partition] else { continue }
+                if !job.isHandoff && job.peers.allSatisfy({ peer in
+                    remoteHashes[peer.id]?[job.partition].map { Self.differing(hashes, from: $0).isEmpty } ?? true
+                }) {
+                    // Every peer that answered holds this partition as it is here (the
+                    // usual case): nothing to list or push, and no task to start.
+                    progress.partitionDone(cleared: false)
+                    continue
+                }
                 if running >= configuration.concurrency, let done = await group.next() {
                     pass.add(done)
                     running -= 1
@@ -206,6 +221,12 @@ public final class ObjectReplicator: Sendable {
             for await done in group { pass.add(done) }
         }
         return pass
+    }
+
+    /// The suffixes whose hash here a peer does not have: what it lacks. Suffixes only the
+    /// peer has are its own pass's business.
+    static func differing(_ local: [String: String], from theirs: [String: String]) -> [String] {
+        local.filter { theirs[$0.key] != $0.value }.keys.sorted()
     }
 
     /// Brings every peer of one partition up to this device's versions. On a handoff, each
@@ -223,7 +244,7 @@ public final class ObjectReplicator: Sendable {
         var refusedAsFull: [PartitionObject: Int] = [:]
         for peer in job.peers {
             guard let theirs = remote[peer.id]?[job.partition] else { continue }
-            let differing = localHashes.filter { theirs[$0.key] != $0.value }.keys.sorted()
+            let differing = Self.differing(localHashes, from: theirs)
             guard !differing.isEmpty else {
                 held[peer.id] = []
                 continue
