@@ -23,6 +23,7 @@ public final class InMemoryTransport: ClusterTransport, Sendable {
             wire: InMemoryWire(network: network, local: address, counters: counters),
             configuration: configuration, clock: network.clock, counters: counters
         )
+        engine.answerInProcess(at: [address])
     }
 
     /// Attaches a transport at `address` (port 0 picks a free simulated port). An earlier

@@ -107,6 +107,7 @@ public final class ZeroMQTransport: ClusterTransport, Sendable {
         loop = ZeroMQIOLoop(context: context, router: router!, zap: zap, queue: queue, counters: counters, options: options)
         wire = ZeroMQWire(queue: queue, loop: loop)
         engine = TransportEngine(wire: wire, configuration: configuration.engine, counters: counters)
+        engine.answerInProcess(at: [localAddress])
         loop.start(engine: engine, name: "shoal-zmq \(localAddress)")
     }
 
@@ -129,6 +130,13 @@ public final class ZeroMQTransport: ClusterTransport, Sendable {
 
     public func register(_ handler: any TransportHandler, for channel: Envelope.Channel) async {
         engine.register(handler, for: channel)
+    }
+
+    /// Requests to `address` (the node's advertised address, when it differs from the bound
+    /// one) are answered by this node's handlers without the wire, as requests to
+    /// ``localAddress`` are.
+    public func answerInProcess(at address: ClusterAddress) {
+        engine.answerInProcess(at: [address])
     }
 
     /// Fails outstanding requests and streams with `.closed`, stops the I/O thread, closes

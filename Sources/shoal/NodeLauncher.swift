@@ -37,6 +37,7 @@ struct NodeLauncher {
             throw JoinError.wrongSecret(expected: existing.secretFingerprint, found: secret.fingerprint)
         }
         let transport = try ZeroMQTransport(bind: options.bindAddress, clusterSecret: secret)
+        transport.answerInProcess(at: options.clusterAddress)
         let record: NodeRecord
         do {
             if let existing {

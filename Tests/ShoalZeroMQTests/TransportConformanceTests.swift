@@ -94,6 +94,76 @@ struct TransportConformanceTests {
         await harness.shutdownAll()
     }
 
+    /// A node's request to itself (a proxy writing to its own object server) is answered
+    /// by the local handler without the wire, bodies handed over as they are.
+    @Test(arguments: TransportKind.allCases)
+    func aRequestToItselfSkipsTheWire(kind: TransportKind) async throws {
+        let harness = kind.harness()
+        let a = try harness.make()
+        let chunkBytes = 4_096
+        await a.register(ClosureHandler(respond: { request in
+            do {
+                let total = try await PatternBody.verify(request.body ?? .empty, chunkBytes: chunkBytes)
+                let reply = PatternBody(count: 3, chunkBytes: chunkBytes)
+                return TransportResponse(status: .conflict, head: Array("\(total)".utf8), body: reply.stream)
+            } catch {
+                return TransportResponse(status: .badRequest, head: Array("\(error)".utf8))
+            }
+        }), for: channel)
+        let body = PatternBody(count: 50, chunkBytes: chunkBytes)
+        let response = try await a.request(TransportRequest(channel: channel, head: [], body: body.stream),
+                                           to: a.localAddress, timeout: .seconds(5))
+        #expect(response.status == .conflict)
+        #expect(String(decoding: response.head, as: UTF8.self) == "\(50 * chunkBytes)")
+        #expect(try await PatternBody.verify(try #require(response.body), chunkBytes: chunkBytes) == 3 * chunkBytes)
+        let statistics = harness.statistics(a)
+        #expect(statistics.inProcessRequests == 1)
+        #expect(statistics.messagesOut == 0 && statistics.messagesIn == 0)
+        await #expect(throws: TransportError.remote(status: .unavailable, message: "no handler for control")) {
+            try await a.request(TransportRequest(channel: .control, head: []), to: a.localAddress, timeout: .seconds(5))
+        }
+        await harness.shutdownAll()
+    }
+
+    /// Deadlines hold in process as over the wire: counted from the end of the body (a slow
+    /// reader of a long body is not cut off), a stuck handler times out, and a handler that
+    /// stops reading the body is given up on after the idle timeout.
+    @Test(arguments: TransportKind.allCases)
+    func aRequestToItselfKeepsTheDeadlines(kind: TransportKind) async throws {
+        let harness = kind.harness(idleTimeout: .milliseconds(300))
+        let a = try harness.make()
+        let latch = Latch()
+        await a.register(ClosureHandler(respond: { request in
+            if request.head == [1] {
+                let total = (try? await PatternBody.verify(request.body ?? .empty, chunkBytes: 100, delayEvery: .milliseconds(20))) ?? -1
+                return TransportResponse(head: Array("\(total)".utf8))
+            }
+            await latch.wait()
+            return TransportResponse()
+        }), for: channel)
+        let slow = try await a.request(TransportRequest(channel: channel, head: [1], body: PatternBody(count: 30, chunkBytes: 100).stream),
+                                       to: a.localAddress, timeout: .milliseconds(200))
+        #expect(String(decoding: slow.head, as: UTF8.self) == "3000")
+
+        let (stuck, stuckElapsed) = await timed {
+            await capture { try await a.request(TransportRequest(channel: channel, head: [2]), to: a.localAddress, timeout: .milliseconds(300)) }
+        }
+        #expect(throws: TransportError.timedOut) { try stuck.get() }
+        #expect(stuckElapsed >= .milliseconds(290) && stuckElapsed < .seconds(5))
+
+        let (unread, unreadElapsed) = await timed {
+            await capture {
+                try await a.request(TransportRequest(channel: channel, head: [3], body: PatternBody(count: 10, chunkBytes: 100).stream),
+                                    to: a.localAddress, timeout: .seconds(60))
+            }
+        }
+        #expect(throws: TransportError.self) { try unread.get() }
+        #expect(unreadElapsed < .seconds(5))
+        latch.open()
+        #expect(await waitUntil { harness.statistics(a).lateResponses == 2 })
+        await harness.shutdownAll()
+    }
+
     @Test(arguments: TransportKind.allCases)
     func unreachablePeerFailsFast(kind: TransportKind) async throws {
         let harness = kind.harness()

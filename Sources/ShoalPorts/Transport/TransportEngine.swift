@@ -54,6 +54,8 @@ public final class TransportEngine: Sendable {
     }
 
     let state = Mutex(State())
+    /// Addresses whose requests are answered in process (``answerInProcess(at:)``).
+    let inProcessAddresses = Mutex<Set<ClusterAddress>>([])
     let nextID = Atomic<UInt64>(0)
     let wire: any TransportWire
     let clock: any Clock<Duration>
@@ -114,6 +116,7 @@ public final class TransportEngine: Sendable {
     public func request(
         _ request: TransportRequest, to peer: ClusterAddress, timeout: Duration
     ) async throws(TransportError) -> TransportResponse {
+        if isInProcess(peer) { return try await requestInProcess(request, timeout: timeout) }
         let id = nextID.wrappingAdd(1, ordering: .relaxed).newValue
         let gate = request.body.map { _ in
             CreditGate(initialCredit: configuration.streamWindow, idleTimeout: configuration.streamIdleTimeout, clock: clock)
@@ -198,7 +201,7 @@ public final class TransportEngine: Sendable {
 
     // MARK: Pending requests
 
-    private func startTimer(for id: UInt64, timeout: Duration) {
+    func startTimer(for id: UInt64, timeout: Duration) {
         let clock = self.clock
         let timer = Task { [weak self] in
             do { try await clock.sleep(for: timeout) } catch { return }
@@ -213,7 +216,7 @@ public final class TransportEngine: Sendable {
         }
     }
 
-    private func attach(
+    func attach(
         _ continuation: CheckedContinuation<Result<TransportResponse, TransportError>, Never>, to id: UInt64
     ) {
         let ready: Result<TransportResponse, TransportError>? = state.withLock { state in

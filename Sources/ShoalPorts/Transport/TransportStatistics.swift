@@ -22,6 +22,8 @@ public struct TransportStatistics: Sendable, Equatable {
     public var strayStreamMessages = 0
     /// The most chunks any one incoming body held buffered at once (never above the window).
     public var maxBufferedChunks = 0
+    /// Requests this node made to itself, answered without the wire.
+    public var inProcessRequests = 0
 
     public init() {}
 }
@@ -40,6 +42,7 @@ public final class TransportCounters: Sendable {
     public let lateResponses = Atomic<Int>(0)
     public let strayStreamMessages = Atomic<Int>(0)
     public let maxBufferedChunks = Atomic<Int>(0)
+    public let inProcessRequests = Atomic<Int>(0)
 
     public init() {}
 
@@ -68,6 +71,7 @@ public final class TransportCounters: Sendable {
         result.lateResponses = lateResponses.load(ordering: .relaxed)
         result.strayStreamMessages = strayStreamMessages.load(ordering: .relaxed)
         result.maxBufferedChunks = maxBufferedChunks.load(ordering: .relaxed)
+        result.inProcessRequests = inProcessRequests.load(ordering: .relaxed)
         return result
     }
 }
