@@ -295,20 +295,16 @@ struct ObjectReplicatorTests {
 
 /// A clock whose sleeps return at once and move its time on by what was asked.
 final class SleeplessClock: Clock, Sendable {
-    struct Instant: InstantProtocol {
-        var offset: Duration
-        func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
-        func duration(to other: Instant) -> Duration { other.offset - offset }
-        static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
-    }
+    typealias Instant = ContinuousClock.Instant
 
-    private let current = Mutex(Instant(offset: .zero))
-    var now: Instant { current.withLock { $0 } }
+    private let start = ContinuousClock.now
+    private let offset = Mutex(Duration.zero)
+    var now: Instant { start.advanced(by: slept) }
     var minimumResolution: Duration { .zero }
     /// Everything slept so far.
-    var slept: Duration { now.offset }
+    var slept: Duration { offset.withLock { $0 } }
 
     func sleep(until deadline: Instant, tolerance: Duration?) async throws {
-        current.withLock { $0 = max($0, deadline) }
+        offset.withLock { $0 = max($0, start.duration(to: deadline)) }
     }
 }
