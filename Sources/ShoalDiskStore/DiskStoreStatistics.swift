@@ -10,6 +10,7 @@ public final class DiskStoreStatistics: Sendable {
         var syncs = 0
         var quarantined = 0
         var listings = 0
+        var directReads = 0
     }
 
     private let counters = Mutex(Counters())
@@ -39,6 +40,11 @@ public final class DiskStoreStatistics: Sendable {
     public var partitionListings: Int { counters.withLock { $0.listings } }
 
     func countListing() { counters.withLock { $0.listings += 1 } }
+
+    /// Bodies read past the page cache so far (whole reads of large objects).
+    public var directReads: Int { counters.withLock { $0.directReads } }
+
+    func countDirectRead() { counters.withLock { $0.directReads += 1 } }
 
     func countSyncs(_ count: Int) { counters.withLock { $0.syncs += count } }
 

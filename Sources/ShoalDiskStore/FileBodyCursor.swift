@@ -7,6 +7,11 @@ import Synchronization
 /// it at the end of the range or when the stream is dropped. Made by `DiskObjectStore.get`
 /// and the auditor.
 ///
+/// A range of ``DiskObjectStore/directReadBytes`` or more is read past the page cache
+/// (`O_DIRECT`) through a window from the store's ``AlignedBufferPool``, where the file
+/// system allows it; the window goes back to the pool when the range ends or the cursor
+/// is dropped.
+///
 /// When reading a whole body against an expected MD5 it hashes every chunk and checks the
 /// digest before it hands out the last one: a body that rotted on disk is never yielded
 /// whole. On a mismatch it calls `onCorrupt` (which quarantines the file) and throws
@@ -21,6 +26,10 @@ final class FileBodyCursor: Sendable {
         var prefetched: [UInt8]?
         /// The running MD5 of a verified read.
         var hasher: ETagHasher?
+        /// Reads go past the page cache.
+        var direct: Bool
+        /// The aligned buffer direct reads go through, once the first one is made.
+        var window: UnsafeMutableRawBufferPointer?
     }
 
     private let store: DiskObjectStore
@@ -46,20 +55,25 @@ final class FileBodyCursor: Sendable {
             PosixFile.closeFile(fd)
             fd = -1
         }
+        let direct = fd >= 0 && length >= DiskObjectStore.directReadBytes && store.readWindows != nil
+            && PosixFile.enableDirectIO(fd)
+        if direct { store.statistics.countDirectRead() }
         state = Mutex(State(fd: fd, position: opened.bodyOffset + start + consumed, remaining: length - consumed,
-                            prefetched: prefetched, hasher: verifies ? ETagHasher() : nil))
+                            prefetched: prefetched, hasher: verifies ? ETagHasher() : nil, direct: direct))
     }
 
-    deinit { state.withLock { if $0.fd >= 0 { PosixFile.closeFile($0.fd) } } }
+    deinit { close() }
 
     /// The next chunk, or nil at the end of the range.
     func next() async throws -> [UInt8]? {
-        let step: (fd: Int32, position: Int, count: Int, ready: [UInt8]?) = state.withLock {
+        let step: (fd: Int32, position: Int, count: Int, window: UInt?, ready: [UInt8]?) = state.withLock {
             if let prefetched = $0.prefetched {
                 $0.prefetched = nil
-                return ($0.fd, 0, 0, prefetched)
+                return ($0.fd, 0, 0, nil, prefetched)
             }
-            return ($0.fd, $0.position, min(store.readChunkBytes, $0.remaining), nil)
+            if $0.direct, $0.window == nil, $0.fd >= 0 { $0.window = store.readWindows?.take() }
+            let window = $0.window.flatMap { $0.baseAddress.map { UInt(bitPattern: $0) } }
+            return ($0.fd, $0.position, min(store.readChunkBytes, $0.remaining), window, nil)
         }
         if let ready = step.ready { return try await verified(ready, isLast: step.fd < 0) }
         guard step.count > 0, step.fd >= 0 else {
@@ -70,7 +84,14 @@ final class FileBodyCursor: Sendable {
         defer { store.statistics.release(step.count) }
         let bytes: [UInt8]
         do {
-            bytes = try await store.io.run { try PosixFile.read(step.fd, count: step.count, at: step.position) }
+            bytes = try await store.io.run { [store] in
+                guard let window = step.window, let pointer = UnsafeMutableRawPointer(bitPattern: window),
+                      let size = store.readWindows?.size else {
+                    return try PosixFile.read(step.fd, count: step.count, at: step.position)
+                }
+                return try PosixFile.readDirect(step.fd, count: step.count, at: step.position,
+                                                through: UnsafeMutableRawBufferPointer(start: pointer, count: size))
+            }
         } catch {
             close()
             throw error
@@ -104,10 +125,14 @@ final class FileBodyCursor: Sendable {
     }
 
     private func close() {
-        state.withLock {
+        let window: UnsafeMutableRawBufferPointer? = state.withLock {
             if $0.fd >= 0 { PosixFile.closeFile($0.fd) }
             $0.fd = -1
             $0.remaining = 0
+            let window = $0.window
+            $0.window = nil
+            return window
         }
+        if let window { store.readWindows?.give(window) }
     }
 }

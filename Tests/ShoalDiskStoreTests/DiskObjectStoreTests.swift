@@ -1,6 +1,6 @@
 import Foundation
 import ShoalCore
-import ShoalDiskStore
+@testable import ShoalDiskStore
 import ShoalPorts
 import ShoalSimulation
 import Synchronization
@@ -148,6 +148,34 @@ struct DiskObjectStoreTests {
         #expect(ObjectKey(partition: 1 << 40, hash: hash, account: "a", container: "c", object: "o") == nil)
         #expect(ObjectKey(partition: 0, hash: hash, account: "a", container: "c", object: String(repeating: "o", count: 1_025)) == nil)
         #expect(AsyncPendingStore.Entry(fileName: "../0123456789abcdef0123456789abcdef-0000000001.00000") == nil)
+    }
+
+    @Test func largeBodiesAreReadPastThePageCacheAndStillVerified() async throws {
+        let folder = try TemporaryDirectory()
+        let store = try DiskObjectStore(devicePath: folder.path)
+        let plain = try DiskObjectStore(devicePath: folder.path + "-plain", directReads: false)
+        defer { try? FileManager.default.removeItem(atPath: folder.path + "-plain") }
+        let body = bodyBytes(3 << 20 + 5, seed: 3)
+        let k = key("large")
+        for target in [store, plain] {
+            _ = try await target.put(k, metadata: metadata(at: ts(1)), body: .bytes(body), expectedETag: nil)
+            #expect(try await readAll(target.get(k, range: nil)) == body)
+            #expect(try await readAll(target.get(k, range: 1_000...(1_000 + 1 << 20 + 77))) == Array(body[1_000...(1_000 + 1 << 20 + 77)]))
+            // Below the threshold a range stays buffered.
+            #expect(try await readAll(target.get(k, range: 5...4_100)) == Array(body[5...4_100]))
+        }
+        let stored = try #require(folder.files(under: "objects").first { $0.hasSuffix(".data") })
+        let probe = try #require(FileHandle(forReadingAtPath: folder.path + "/objects/" + stored))
+        let supported = PosixFile.enableDirectIO(probe.fileDescriptor)
+        try probe.close()
+        #expect(store.statistics.directReads == (supported ? 2 : 0))
+        #expect(plain.statistics.directReads == 0)
+        #expect(store.readWindows?.idleCount == (supported ? 1 : 0), "one window, back in the pool after each read")
+
+        try await damage(k, in: store, folder: folder)
+        await #expect(throws: ObjectStoreError.self) { _ = try await readAll(store.get(k, range: nil)) }
+        #expect(store.statistics.quarantined == 1)
+        #expect(try await store.get(k, range: nil) == nil)
     }
 
     @Test func corruptDataFileIsReportedNotTrusted() async throws {
