@@ -72,6 +72,13 @@ extension DiskObjectStore {
 /// One PUT's temporary `.data` file: created on the first write (after checking that no
 /// newer version exists), appended to as the body streams, then finished (header rewritten
 /// with size and MD5, synced, renamed) or discarded. Used by one task at a time.
+///
+/// A body declared ``DiskObjectStore/directWriteBytes`` or larger starts on a block
+/// boundary (the record is padded) and, where the file system allows it, is written with
+/// `O_DIRECT` through an aligned staging buffer from the store's pool: whole blocks go
+/// straight to the disk, a partial block waits in the buffer for the next bytes, and the
+/// last one is written through the cache once direct I/O is switched off again (the
+/// header is rewritten the same way). The sync before the rename covers both.
 final class DataFileWriter: @unchecked Sendable {
     private let store: DiskObjectStore
     private let key: ObjectKey
@@ -80,6 +87,11 @@ final class DataFileWriter: @unchecked Sendable {
     private var temporary = ""
     private var offset = 0
     private var recordLength = 0
+    private var padding = 0
+    /// The aligned buffer direct writes go through, while the descriptor is in direct mode.
+    private var staging: UnsafeMutableRawBufferPointer?
+    /// Bytes at the start of `staging` not written yet (less than a block between calls).
+    private var staged = 0
 
     init(store: DiskObjectStore, key: ObjectKey, metadata: ObjectMetadata) {
         self.store = store
@@ -87,20 +99,35 @@ final class DataFileWriter: @unchecked Sendable {
         self.metadata = metadata
     }
 
+    deinit { releaseStaging() }
+
     func append(_ bytes: [UInt8]) async throws {
         try await store.io.run {
             try self.openIfNeeded()
-            try PosixFile.write(self.fd, bytes, at: self.offset)
-            self.offset += bytes.count
+            if self.staging != nil {
+                try self.stage(bytes)
+            } else {
+                try PosixFile.write(self.fd, bytes, at: self.offset)
+                self.offset += bytes.count
+            }
         }
     }
 
     func finish(_ bytes: [UInt8], sizeBytes: Int, etag: String) async throws {
         try await store.io.run {
             try self.openIfNeeded()
-            if !bytes.isEmpty { try PosixFile.write(self.fd, bytes, at: self.offset) }
+            if let staging = self.staging {
+                try self.stage(bytes)
+                guard PosixFile.setDirectIO(self.fd, false) else { throw PosixFile.fail("fcntl") }
+                try PosixFile.write(self.fd, UnsafeRawBufferPointer(rebasing: staging[0..<self.staged]), at: self.offset)
+                self.offset += self.staged
+                self.releaseStaging()
+            } else if !bytes.isEmpty {
+                try PosixFile.write(self.fd, bytes, at: self.offset)
+                self.offset += bytes.count
+            }
             let prefix = DiskFileFormat.encodePrefix(kind: .data, bodyLength: sizeBytes, md5: DiskFileFormat.md5Bytes(hex: etag),
-                                                     recordLength: self.recordLength)
+                                                     recordLength: self.recordLength, padding: self.padding)
             try PosixFile.write(self.fd, prefix, at: 0)
             try self.checkNotOutdated()
             let name = HashDirectory.FileName(timestamp: self.metadata.timestamp, kind: .data).name
@@ -112,6 +139,7 @@ final class DataFileWriter: @unchecked Sendable {
 
     func discard() async {
         _ = try? await store.io.run {
+            self.releaseStaging()
             if self.fd >= 0 {
                 PosixFile.closeFile(self.fd)
                 PosixFile.unlinkFile(self.temporary)
@@ -127,14 +155,51 @@ final class DataFileWriter: @unchecked Sendable {
         guard fd < 0 else { return }
         try checkNotOutdated()
         let record = DiskFileFormat.dataRecord(path: key.path, metadata: metadata)
-        let prefix = DiskFileFormat.encodePrefix(kind: .data, bodyLength: 0, md5: [], recordLength: record.count)
-        guard store.reserve.allows(writing: prefix.count + record.count + max(0, metadata.contentLength), under: store.devicePath)
+        let large = metadata.contentLength >= DiskObjectStore.directWriteBytes && store.writeWindows != nil
+        let headerBytes = DiskFileFormat.prefixBytes + record.count
+        let padding = large ? DiskFileFormat.padding(after: headerBytes, alignment: PosixFile.directAlignment) : 0
+        let prefix = DiskFileFormat.encodePrefix(kind: .data, bodyLength: 0, md5: [], recordLength: record.count, padding: padding)
+        guard store.reserve.allows(writing: headerBytes + padding + max(0, metadata.contentLength), under: store.devicePath)
         else { throw ObjectStoreError.io(operation: "fallocate", errno: ENOSPC) }
         temporary = store.temporaryPath(for: key)
         fd = try PosixFile.openFile(temporary, flags: O_WRONLY | O_CREAT | O_EXCL)
         recordLength = record.count
-        try PosixFile.write(fd, prefix + record, at: 0)
-        offset = prefix.count + record.count
+        self.padding = padding
+        try PosixFile.write(fd, prefix + record + [UInt8](repeating: 0, count: padding), at: 0)
+        offset = headerBytes + padding
+        if large, let windows = store.writeWindows, PosixFile.setDirectIO(fd, true) {
+            staging = windows.take()
+            store.statistics.countDirectWrite()
+        }
+    }
+
+    /// Adds `bytes` behind what waits in the staging buffer and writes every whole block
+    /// there with direct I/O; fewer than a block's bytes stay for the next call.
+    private func stage(_ bytes: [UInt8]) throws {
+        guard let staging, let base = staging.baseAddress else { return }
+        let block = PosixFile.directAlignment
+        try bytes.withUnsafeBytes { source in
+            var consumed = 0
+            while consumed < source.count {
+                let count = min(staging.count - staged, source.count - consumed)
+                (base + staged).copyMemory(from: source.baseAddress! + consumed, byteCount: count)
+                staged += count
+                consumed += count
+                let whole = staged - staged % block
+                guard whole > 0, staged == staging.count || consumed == source.count else { continue }
+                try PosixFile.write(fd, UnsafeRawBufferPointer(start: base, count: whole), at: offset)
+                offset += whole
+                staged -= whole
+                // Fewer than a block's bytes move to the front: the ranges cannot overlap.
+                if staged > 0 { base.copyMemory(from: base + whole, byteCount: staged) }
+            }
+        }
+    }
+
+    private func releaseStaging() {
+        if let staging { store.writeWindows?.give(staging) }
+        staging = nil
+        staged = 0
     }
 
     private func checkNotOutdated() throws {

@@ -95,7 +95,7 @@ extension DiskObjectStore {
                 bytes += try PosixFile.read(fd, count: prefix.bodyOffset - bytes.count, at: bytes.count)
                 guard bytes.count == prefix.bodyOffset else { throw ObjectStoreError.corrupt(path: file) }
             }
-            let record = Array(bytes[DiskFileFormat.prefixBytes..<prefix.bodyOffset])
+            let record = Array(bytes[DiskFileFormat.prefixBytes..<prefix.recordEnd])
             let (path, metadata) = try DiskFileFormat.decodeData(record: record, prefix: prefix)
             let leading = Array(bytes[prefix.bodyOffset...].prefix(prefix.bodyLength))
             return OpenedData(file: file, fd: fd, metadata: metadata, path: path, bodyOffset: prefix.bodyOffset, leading: leading)

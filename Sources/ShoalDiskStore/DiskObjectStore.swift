@@ -21,8 +21,10 @@ public final class DiskObjectStore: ObjectStore {
     let io: DiskIO
     /// Size of the chunks a GET body yields.
     let readChunkBytes: Int
-    /// Buffers for reading large bodies past the page cache; nil when direct reads are off.
+    /// Buffers for reading large bodies past the page cache; nil when direct I/O is off.
     let readWindows: AlignedBufferPool?
+    /// Buffers for writing large bodies past the page cache; nil when direct I/O is off.
+    let writeWindows: AlignedBufferPool?
     /// A PUT gathers small chunks up to this many bytes before one write call.
     let writeBufferBytes: Int
     /// Each suffix's hash until a write changes it.
@@ -39,17 +41,17 @@ public final class DiskObjectStore: ObjectStore {
 
     /// Opens (creating if needed) the store at `devicePath` and removes temporary files a
     /// crash left behind. Blocks briefly: call it at start-up, before serving.
-    /// `directReads` reads bodies of ``directReadBytes`` or more past the page cache where
-    /// the file system allows it.
+    /// `directIO` reads bodies of ``directReadBytes`` or more, and writes those of
+    /// ``directWriteBytes`` or more, past the page cache where the file system allows it.
     public init(devicePath: String, io: DiskIO = .shared, readChunkBytes: Int = 256 * 1024,
-                writeBufferBytes: Int = 1 << 20, reserve: SpaceReserve = .none, directReads: Bool = true) throws {
+                writeBufferBytes: Int = 1 << 20, reserve: SpaceReserve = .none, directIO: Bool = true) throws {
         self.devicePath = DiskObjectStore.absolute(devicePath)
         self.reserve = reserve
         self.io = io
         self.readChunkBytes = max(4_096, readChunkBytes)
-        readWindows = directReads
-            ? AlignedBufferPool(size: self.readChunkBytes + 2 * PosixFile.directAlignment) : nil
+        readWindows = directIO ? AlignedBufferPool(size: self.readChunkBytes + 2 * PosixFile.directAlignment) : nil
         self.writeBufferBytes = max(4_096, writeBufferBytes)
+        writeWindows = directIO ? AlignedBufferPool(size: self.writeBufferBytes + PosixFile.directAlignment, keep: 8) : nil
         let statistics = DiskStoreStatistics()
         self.statistics = statistics
         try PosixFile.makeDirectories(self.devicePath)
@@ -99,6 +101,12 @@ public final class DiskObjectStore: ObjectStore {
     /// 4.5–4.9 GB/s direct, reading 16 MiB files the cache had dropped; see
     /// docs/performance.md). Smaller reads keep the cache, where hot small objects live.
     static let directReadBytes = 1 << 20
+
+    /// A body declared this large or larger is written past the page cache (`O_DIRECT`),
+    /// from a reused aligned buffer, at a block-aligned offset in its file (a version 2
+    /// ``DiskFileFormat``); only its last partial block goes through the cache. It would
+    /// leave the cache once durable anyway, and writing it there fills fresh pages.
+    static let directWriteBytes = 1 << 20
 
     func install(temporary: String, fd: Int32, as name: String, for key: ObjectKey, bytes: Int = 0) throws {
         do {

@@ -11,6 +11,7 @@ public final class DiskStoreStatistics: Sendable {
         var quarantined = 0
         var listings = 0
         var directReads = 0
+        var directWrites = 0
     }
 
     private let counters = Mutex(Counters())
@@ -45,6 +46,11 @@ public final class DiskStoreStatistics: Sendable {
     public var directReads: Int { counters.withLock { $0.directReads } }
 
     func countDirectRead() { counters.withLock { $0.directReads += 1 } }
+
+    /// Bodies written past the page cache so far (PUTs of large objects).
+    public var directWrites: Int { counters.withLock { $0.directWrites } }
+
+    func countDirectWrite() { counters.withLock { $0.directWrites += 1 } }
 
     func countSyncs(_ count: Int) { counters.withLock { $0.syncs += count } }
 

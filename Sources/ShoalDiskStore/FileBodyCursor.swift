@@ -56,7 +56,7 @@ final class FileBodyCursor: Sendable {
             fd = -1
         }
         let direct = fd >= 0 && length >= DiskObjectStore.directReadBytes && store.readWindows != nil
-            && PosixFile.enableDirectIO(fd)
+            && PosixFile.setDirectIO(fd, true)
         if direct { store.statistics.countDirectRead() }
         state = Mutex(State(fd: fd, position: opened.bodyOffset + start + consumed, remaining: length - consumed,
                             prefetched: prefetched, hasher: verifies ? ETagHasher() : nil, direct: direct))

@@ -83,17 +83,18 @@ enum PosixFile {
         #endif
     }
 
-    /// Switches an open file to direct I/O: its reads go from the disk into the caller's
-    /// buffer, past the page cache. False where the file system or platform has none
-    /// (tmpfs, macOS); the descriptor is then unchanged.
-    static func enableDirectIO(_ fd: Int32) -> Bool {
+    /// Switches an open file to direct I/O or back: with it on, reads and writes go between
+    /// the disk and the caller's (aligned) buffer, past the page cache. Returns whether the
+    /// descriptor is now as asked; turning it on fails where the file system or platform
+    /// has none (tmpfs, macOS), and the descriptor is then unchanged.
+    static func setDirectIO(_ fd: Int32, _ on: Bool) -> Bool {
         #if canImport(Glibc)
-        guard let direct = directFlag else { return false }
+        guard let direct = directFlag else { return !on }
         let flags = fcntl(fd, F_GETFL)
-        guard flags >= 0, fcntl(fd, F_SETFL, flags | direct) == 0 else { return false }
-        return fcntl(fd, F_GETFL) & direct != 0
+        guard flags >= 0, fcntl(fd, F_SETFL, on ? flags | direct : flags & ~direct) == 0 else { return false }
+        return (fcntl(fd, F_GETFL) & direct != 0) == on
         #else
-        return false
+        return !on
         #endif
     }
 

@@ -153,7 +153,7 @@ struct DiskObjectStoreTests {
     @Test func largeBodiesAreReadPastThePageCacheAndStillVerified() async throws {
         let folder = try TemporaryDirectory()
         let store = try DiskObjectStore(devicePath: folder.path)
-        let plain = try DiskObjectStore(devicePath: folder.path + "-plain", directReads: false)
+        let plain = try DiskObjectStore(devicePath: folder.path + "-plain", directIO: false)
         defer { try? FileManager.default.removeItem(atPath: folder.path + "-plain") }
         let body = bodyBytes(3 << 20 + 5, seed: 3)
         let k = key("large")
@@ -166,7 +166,7 @@ struct DiskObjectStoreTests {
         }
         let stored = try #require(folder.files(under: "objects").first { $0.hasSuffix(".data") })
         let probe = try #require(FileHandle(forReadingAtPath: folder.path + "/objects/" + stored))
-        let supported = PosixFile.enableDirectIO(probe.fileDescriptor)
+        let supported = PosixFile.setDirectIO(probe.fileDescriptor, true)
         try probe.close()
         #expect(store.statistics.directReads == (supported ? 2 : 0))
         #expect(plain.statistics.directReads == 0)
@@ -176,6 +176,63 @@ struct DiskObjectStoreTests {
         await #expect(throws: ObjectStoreError.self) { _ = try await readAll(store.get(k, range: nil)) }
         #expect(store.statistics.quarantined == 1)
         #expect(try await store.get(k, range: nil) == nil)
+    }
+
+    @Test func largeBodiesAreWrittenPastThePageCacheOnABlockBoundary() async throws {
+        let folder = try TemporaryDirectory()
+        let store = try DiskObjectStore(devicePath: folder.path)
+        let plain = try DiskObjectStore(devicePath: folder.path + "/plain", directIO: false)
+        let body = bodyBytes(3 << 20 + 5, seed: 9)
+        let small = bodyBytes(4_096, seed: 2)
+        // Chunks of an odd size, so blocks straddle the writes and a partial one is left.
+        for target in [store, plain] {
+            var meta = metadata(at: ts(1))
+            meta.contentLength = body.count
+            _ = try await target.put(key("large"), metadata: meta, body: .bytes(body, chunkSize: 100_003), expectedETag: nil)
+            _ = try await target.put(key("small"), metadata: metadata(at: ts(1)), body: .bytes(small), expectedETag: nil)
+            #expect(try await readAll(target.get(key("large"), range: nil)) == body)
+            #expect(try await readAll(target.get(key("small"), range: nil)) == small)
+        }
+        func stored(_ name: String, in device: String) throws -> [UInt8] {
+            let k = key(name)
+            let directory = "\(device)/objects/\(k.partition)/\(k.hash.suffix)/\(k.hash.hex)"
+            let file = try #require(try FileManager.default.contentsOfDirectory(atPath: directory).first { $0.hasSuffix(".data") })
+            return [UInt8](try #require(FileManager.default.contents(atPath: directory + "/" + file)))
+        }
+        func layout(_ file: [UInt8]) throws -> (version: UInt8, bodyOffset: Int) {
+            let prefix = try DiskFileFormat.decodePrefix(Array(file.prefix(DiskFileFormat.prefixBytes)))
+            return (file[4], prefix.bodyOffset)
+        }
+        let large = try stored("large", in: folder.path)
+        let (version, bodyOffset) = try layout(large)
+        #expect(version == 2 && bodyOffset % PosixFile.directAlignment == 0 && bodyOffset > 0)
+        #expect(Array(large[bodyOffset...]) == body && large.count == bodyOffset + body.count)
+        let plainLarge = try stored("large", in: folder.path + "/plain")
+        #expect(try layout(plainLarge).version == 1 && Array(plainLarge[try layout(plainLarge).bodyOffset...]) == body)
+        #expect(try layout(try stored("small", in: folder.path)).version == 1, "a small body is not padded")
+
+        let probe = try #require(FileHandle(forReadingAtPath: folder.path + "/probe") ?? {
+            FileManager.default.createFile(atPath: folder.path + "/probe", contents: Data())
+            return FileHandle(forReadingAtPath: folder.path + "/probe")
+        }())
+        let supported = PosixFile.setDirectIO(probe.fileDescriptor, true)
+        try probe.close()
+        #expect(store.statistics.directWrites == (supported ? 1 : 0))
+        #expect(plain.statistics.directWrites == 0)
+        #expect(store.writeWindows?.idleCount == (supported ? 1 : 0), "the staging buffer went back to the pool")
+    }
+
+    @Test func aFirstVersionFileWithPaddingIsCorrupt() async throws {
+        let folder = try TemporaryDirectory()
+        let store = try DiskObjectStore(devicePath: folder.path)
+        let k = key("padded")
+        _ = try await store.put(k, metadata: metadata(at: ts(1)), body: .bytes([1, 2, 3]), expectedETag: nil)
+        let file = folder.path + "/objects/\(k.partition)/\(k.hash.suffix)/\(k.hash.hex)/0000000001.00000.data"
+        let handle = try #require(FileHandle(forUpdatingAtPath: file))
+        try handle.seek(toOffset: 6)
+        try handle.write(contentsOf: [0, 8])
+        try handle.close()
+        await #expect(throws: ObjectStoreError.corrupt(path: file)) { try await store.head(k) }
     }
 
     @Test func corruptDataFileIsReportedNotTrusted() async throws {

@@ -42,7 +42,7 @@ struct PosixFileTests {
         let direct = try PosixFile.openFile(folder + "/body", flags: O_RDONLY)
         defer { PosixFile.closeFile(buffered); PosixFile.closeFile(direct) }
         // Where the file system has no direct I/O the same reads go through the window buffered.
-        if PosixFile.enableDirectIO(direct) {
+        if PosixFile.setDirectIO(direct, true) {
             // The switch took: an unaligned read now fails as direct I/O does.
             #expect(throws: ObjectStoreError.io(operation: "pread", errno: EINVAL)) {
                 try PosixFile.read(direct, count: 100, at: 1)
