@@ -222,26 +222,22 @@ struct DiskObjectStoreTests {
         #expect(store.writeWindows?.idleCount == (supported ? 1 : 0), "the staging buffer went back to the pool")
     }
 
-    @Test func aFirstVersionFileWithPaddingIsCorrupt() async throws {
-        let folder = try TemporaryDirectory()
-        let store = try DiskObjectStore(devicePath: folder.path)
-        let k = key("padded")
-        _ = try await store.put(k, metadata: metadata(at: ts(1)), body: .bytes([1, 2, 3]), expectedETag: nil)
-        let file = folder.path + "/objects/\(k.partition)/\(k.hash.suffix)/\(k.hash.hex)/0000000001.00000.data"
-        let handle = try #require(FileHandle(forUpdatingAtPath: file))
-        try handle.seek(toOffset: 6)
-        try handle.write(contentsOf: [0, 8])
-        try handle.close()
-        await #expect(throws: ObjectStoreError.corrupt(path: file)) { try await store.head(k) }
-    }
-
-    @Test func corruptDataFileIsReportedNotTrusted() async throws {
+    /// A file that is not what the store wrote, or a first-version header with padding
+    /// (a field that version always wrote as 0), is reported corrupt, never trusted.
+    @Test(arguments: [false, true]) func corruptDataFileIsReportedNotTrusted(paddedFirstVersion: Bool) async throws {
         let folder = try TemporaryDirectory()
         let store = try DiskObjectStore(devicePath: folder.path)
         let k = key("rot")
         _ = try await store.put(k, metadata: metadata(at: ts(1)), body: .bytes([1, 2, 3]), expectedETag: nil)
         let file = folder.path + "/objects/\(k.partition)/\(k.hash.suffix)/\(k.hash.hex)/0000000001.00000.data"
-        #expect(FileManager.default.createFile(atPath: file, contents: Data("not a shoal file at all, not even close".utf8)))
+        if paddedFirstVersion {
+            let handle = try #require(FileHandle(forUpdatingAtPath: file))
+            try handle.seek(toOffset: 6)
+            try handle.write(contentsOf: [0, 8])
+            try handle.close()
+        } else {
+            #expect(FileManager.default.createFile(atPath: file, contents: Data("not a shoal file at all, not even close".utf8)))
+        }
         await #expect(throws: ObjectStoreError.corrupt(path: file)) { try await store.head(k) }
     }
 
