@@ -86,7 +86,7 @@ enum PosixFile {
     /// Switches an open file to direct I/O or back: with it on, reads and writes go between
     /// the disk and the caller's (aligned) buffer, past the page cache. Returns whether the
     /// descriptor is now as asked; turning it on fails where the file system or platform
-    /// has none (tmpfs, macOS), and the descriptor is then unchanged.
+    /// has none (tmpfs before Linux 6.6, macOS), and the descriptor is then unchanged.
     static func setDirectIO(_ fd: Int32, _ on: Bool) -> Bool {
         #if canImport(Glibc)
         guard let direct = directFlag else { return !on }

@@ -191,6 +191,8 @@ struct DiskObjectStoreTests {
             _ = try await target.put(key("large"), metadata: meta, body: .bytes(body, chunkSize: 100_003), expectedETag: nil)
             _ = try await target.put(key("small"), metadata: metadata(at: ts(1)), body: .bytes(small), expectedETag: nil)
             #expect(try await readAll(target.get(key("large"), range: nil)) == body)
+            // A small range of the padded file is read through the cache.
+            #expect(try await readAll(target.get(key("large"), range: 10...5_000)) == Array(body[10...5_000]))
             #expect(try await readAll(target.get(key("small"), range: nil)) == small)
         }
         func stored(_ name: String, in device: String) throws -> [UInt8] {
