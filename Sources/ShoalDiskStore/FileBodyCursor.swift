@@ -8,9 +8,9 @@ import Synchronization
 /// and the auditor.
 ///
 /// A range of ``DiskObjectStore/directReadBytes`` or more is read past the page cache
-/// (`O_DIRECT`) through a window from the store's ``AlignedBufferPool``, where the file
-/// system allows it; the window goes back to the pool when the range ends or the cursor
-/// is dropped.
+/// (`O_DIRECT`) through a window taken from the store's ``AlignedBufferPool`` when the
+/// cursor is made, where the file system allows it; the window goes back to the pool when
+/// the range ends or the cursor is dropped.
 ///
 /// When reading a whole body against an expected MD5 it hashes every chunk and checks the
 /// digest before it hands out the last one: a body that rotted on disk is never yielded
@@ -26,9 +26,7 @@ final class FileBodyCursor: Sendable {
         var prefetched: [UInt8]?
         /// The running MD5 of a verified read.
         var hasher: ETagHasher?
-        /// Reads go past the page cache.
-        var direct: Bool
-        /// The aligned buffer direct reads go through, once the first one is made.
+        /// The aligned buffer reads go through past the page cache; nil for buffered reads.
         var window: UnsafeMutableRawBufferPointer?
     }
 
@@ -55,24 +53,26 @@ final class FileBodyCursor: Sendable {
             PosixFile.closeFile(fd)
             fd = -1
         }
-        let direct = fd >= 0 && length >= DiskObjectStore.directReadBytes && store.readWindows != nil
-            && PosixFile.setDirectIO(fd, true)
-        if direct { store.statistics.countDirectRead() }
+        var window: UnsafeMutableRawBufferPointer?
+        if fd >= 0, length >= DiskObjectStore.directReadBytes, let windows = store.readWindows, PosixFile.setDirectIO(fd, true) {
+            window = windows.take()
+            store.statistics.countDirectRead()
+        }
         state = Mutex(State(fd: fd, position: opened.bodyOffset + start + consumed, remaining: length - consumed,
-                            prefetched: prefetched, hasher: verifies ? ETagHasher() : nil, direct: direct))
+                            prefetched: prefetched, hasher: verifies ? ETagHasher() : nil, window: window))
     }
 
     deinit { close() }
 
     /// The next chunk, or nil at the end of the range.
     func next() async throws -> [UInt8]? {
-        let step: (fd: Int32, position: Int, count: Int, window: UInt?, ready: [UInt8]?) = state.withLock {
+        // The window travels as an address: the disk thread's closure must be Sendable.
+        let step: (fd: Int32, position: Int, count: Int, window: (address: UInt, size: Int)?, ready: [UInt8]?) = state.withLock {
             if let prefetched = $0.prefetched {
                 $0.prefetched = nil
                 return ($0.fd, 0, 0, nil, prefetched)
             }
-            if $0.direct, $0.window == nil, $0.fd >= 0 { $0.window = store.readWindows?.take() }
-            let window = $0.window.flatMap { $0.baseAddress.map { UInt(bitPattern: $0) } }
+            let window = $0.window.flatMap { window in window.baseAddress.map { (UInt(bitPattern: $0), window.count) } }
             return ($0.fd, $0.position, min(store.readChunkBytes, $0.remaining), window, nil)
         }
         if let ready = step.ready { return try await verified(ready, isLast: step.fd < 0) }
@@ -84,13 +84,12 @@ final class FileBodyCursor: Sendable {
         defer { store.statistics.release(step.count) }
         let bytes: [UInt8]
         do {
-            bytes = try await store.io.run { [store] in
-                guard let window = step.window, let pointer = UnsafeMutableRawPointer(bitPattern: window),
-                      let size = store.readWindows?.size else {
+            bytes = try await store.io.run {
+                guard let window = step.window, let pointer = UnsafeMutableRawPointer(bitPattern: window.address) else {
                     return try PosixFile.read(step.fd, count: step.count, at: step.position)
                 }
                 return try PosixFile.readDirect(step.fd, count: step.count, at: step.position,
-                                                through: UnsafeMutableRawBufferPointer(start: pointer, count: size))
+                                                through: UnsafeMutableRawBufferPointer(start: pointer, count: window.size))
             }
         } catch {
             close()

@@ -23,15 +23,28 @@ enum PosixFile {
 
     /// Writes every byte of `buffer` at `offset`, however many calls it takes.
     static func write(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, at offset: Int) throws(ObjectStoreError) {
-        var done = 0
-        while done < buffer.count {
-            let written = pwrite(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw fail("pwrite")
-            }
-            done += written
+        let written = try transfer(buffer.count, "pwrite") { done in
+            pwrite(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
         }
+        guard written == buffer.count else { throw .io(operation: "pwrite", errno: EIO) }
+    }
+
+    /// Calls `move(done)`, a pread or pwrite of what is left from `done` on, until `count`
+    /// bytes moved, retrying EINTR; stops early when a call moves nothing or `endsAt(done)`.
+    /// Returns the bytes moved.
+    private static func transfer(_ count: Int, _ operation: String, endsAt: (Int) -> Bool = { _ in false },
+                                 _ move: (Int) -> Int) throws(ObjectStoreError) -> Int {
+        var done = 0
+        while done < count {
+            let moved = move(done)
+            if moved < 0 {
+                if errno == EINTR { continue }
+                throw fail(operation)
+            }
+            done += moved
+            if moved == 0 || endsAt(done) { break }
+        }
+        return done
     }
 
     static func write(_ fd: Int32, _ bytes: [UInt8], at offset: Int) throws(ObjectStoreError) {
@@ -50,21 +63,26 @@ enum PosixFile {
     static func read(_ fd: Int32, count: Int, at offset: Int) throws(ObjectStoreError) -> [UInt8] {
         var failure: ObjectStoreError?
         let result = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            var done = 0
-            while done < count {
-                let got = pread(fd, buffer.baseAddress! + done, count - done, off_t(offset + done))
-                if got < 0 {
-                    if errno == EINTR { continue }
-                    failure = fail("pread")
-                    break
-                }
-                if got == 0 { break }
-                done += got
+            do throws(ObjectStoreError) {
+                initialized = try readFully(fd, into: UnsafeMutableRawBufferPointer(buffer), at: offset, blocks: false)
+            } catch {
+                failure = error
+                initialized = 0
             }
-            initialized = done
         }
         if let failure { throw failure }
         return result
+    }
+
+    /// Fills `buffer` from `offset`, looping over short reads and EINTR, and returns how
+    /// many bytes it read: fewer only at the end of the file. With `blocks` (direct I/O),
+    /// a read that ends off a block boundary is the end of the file, since the next offset
+    /// could not be read.
+    private static func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int,
+                                  blocks: Bool) throws(ObjectStoreError) -> Int {
+        try transfer(buffer.count, "pread", endsAt: { blocks && $0 % directAlignment != 0 }) { done in
+            pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+        }
     }
 
     /// The block size direct I/O aligns offsets, lengths and buffers to (the largest
@@ -108,17 +126,7 @@ enum PosixFile {
         let end = offset + count
         let wanted = (end + directAlignment - 1) / directAlignment * directAlignment - first
         precondition(wanted <= window.count, "direct read window too small")
-        var done = 0
-        while done < wanted {
-            let got = pread(fd, window.baseAddress! + done, wanted - done, off_t(first + done))
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw fail("pread")
-            }
-            done += got
-            // A short direct read is the end of the file: the next offset would not be aligned.
-            if got == 0 || done % directAlignment != 0 { break }
-        }
+        let done = try readFully(fd, into: UnsafeMutableRawBufferPointer(rebasing: window[0..<wanted]), at: first, blocks: true)
         let skip = offset - first
         let available = max(0, min(count, done - skip))
         return [UInt8](UnsafeRawBufferPointer(rebasing: window[skip..<(skip + available)]))
