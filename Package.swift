@@ -78,7 +78,7 @@ let package = Package(
         ),
         .target(
             name: "ShoalDiskStore",
-            dependencies: ["ShoalCore", "ShoalPorts", .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["ShoalCore", "ShoalPorts", "CZlib", .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: optimizedEvenInDebug
         ),
         .target(

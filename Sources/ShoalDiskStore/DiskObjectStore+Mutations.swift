@@ -19,12 +19,14 @@ extension DiskObjectStore {
         }
         let writer = DataFileWriter(store: self, key: key, metadata: metadata)
         var hasher = ETagHasher()
+        var checksum = CRC32()
         var sizeBytes = 0
         var pending: [UInt8] = []
         defer { statistics.release(pending.count) }
         do {
             for try await chunk in body {
                 hasher.update(chunk)
+                checksum.update(chunk)
                 sizeBytes += chunk.count
                 statistics.hold(chunk.count)
                 if pending.isEmpty { pending = chunk } else { pending.append(contentsOf: chunk) }
@@ -38,7 +40,7 @@ extension DiskObjectStore {
             if let expectedETag, expectedETag.lowercased() != etag {
                 throw ObjectStoreError.etagMismatch(expected: expectedETag, actual: etag)
             }
-            try await writer.finish(pending, sizeBytes: sizeBytes, etag: etag)
+            try await writer.finish(pending, sizeBytes: sizeBytes, etag: etag, bodyChecksum: checksum)
             return StoredObject(timestamp: metadata.timestamp, etag: etag, sizeBytes: sizeBytes)
         } catch {
             await writer.discard()
@@ -86,7 +88,8 @@ final class DataFileWriter: @unchecked Sendable {
     private var fd: Int32 = -1
     private var temporary = ""
     private var offset = 0
-    private var recordLength = 0
+    /// The encoded metadata record, once the file is made (the checksum covers it).
+    private var record: [UInt8] = []
     private var padding = 0
     /// The aligned buffer direct writes go through, while the descriptor is in direct mode.
     private var staging: UnsafeMutableRawBufferPointer?
@@ -113,7 +116,9 @@ final class DataFileWriter: @unchecked Sendable {
         }
     }
 
-    func finish(_ bytes: [UInt8], sizeBytes: Int, etag: String) async throws {
+    /// Writes the last bytes and the final prefix, syncs and installs the file.
+    /// `bodyChecksum` is the CRC-32 of the whole body.
+    func finish(_ bytes: [UInt8], sizeBytes: Int, etag: String, bodyChecksum: CRC32) async throws {
         try await store.io.run {
             try self.openIfNeeded()
             if let staging = self.staging {
@@ -126,8 +131,10 @@ final class DataFileWriter: @unchecked Sendable {
                 try PosixFile.write(self.fd, bytes, at: self.offset)
                 self.offset += bytes.count
             }
-            let prefix = DiskFileFormat.encodePrefix(kind: .data, bodyLength: sizeBytes, md5: DiskFileFormat.md5Bytes(hex: etag),
-                                                     recordLength: self.recordLength, padding: self.padding)
+            let md5 = DiskFileFormat.md5Bytes(hex: etag)
+            let checksum = DiskFileFormat.checksumBeforeBody(record: self.record, md5: md5)
+            let prefix = DiskFileFormat.encodePrefix(kind: .data, bodyLength: sizeBytes, md5: md5, recordLength: self.record.count,
+                                                     padding: self.padding, checksum: checksum.followed(by: bodyChecksum).value)
             try PosixFile.write(self.fd, prefix, at: 0)
             try self.checkNotOutdated()
             let name = HashDirectory.FileName(timestamp: self.metadata.timestamp, kind: .data).name
@@ -158,12 +165,13 @@ final class DataFileWriter: @unchecked Sendable {
         let large = metadata.contentLength >= DiskObjectStore.directWriteBytes && store.writeWindows != nil
         let headerBytes = DiskFileFormat.prefixBytes + record.count
         let padding = large ? DiskFileFormat.padding(after: headerBytes, alignment: PosixFile.directAlignment) : 0
-        let prefix = DiskFileFormat.encodePrefix(kind: .data, bodyLength: 0, md5: [], recordLength: record.count, padding: padding)
+        let prefix = DiskFileFormat.encodePrefix(kind: .data, bodyLength: 0, md5: [], recordLength: record.count, padding: padding,
+                                                 checksum: 0)
         guard store.reserve.allows(writing: headerBytes + padding + max(0, metadata.contentLength), under: store.devicePath)
         else { throw ObjectStoreError.io(operation: "fallocate", errno: ENOSPC) }
         temporary = store.temporaryPath(for: key)
         fd = try PosixFile.openFile(temporary, flags: O_WRONLY | O_CREAT | O_EXCL)
-        recordLength = record.count
+        self.record = record
         self.padding = padding
         try PosixFile.write(fd, prefix + record + [UInt8](repeating: 0, count: padding), at: 0)
         offset = headerBytes + padding

@@ -17,6 +17,8 @@ extension DiskObjectStore {
         var path: String
         var bodyOffset: Int
         var leading: [UInt8]
+        /// What a whole read of the body is checked against.
+        var check: BodyCheck
     }
 
     /// What the first read of a file brings in: the header of any file and, for small
@@ -50,13 +52,13 @@ extension DiskObjectStore {
         }
         let served = range.map { _ in start...(start + length - 1) }
         let partition = key.partition, hash = key.hash, file = opened.file
-        if range == nil, size > 0, opened.leading.count == size, ETagHasher.hex(of: opened.leading) != opened.metadata.etag {
+        if range == nil, size > 0, opened.leading.count == size, !opened.leadingIsIntact {
             // Read whole at open and bad: never served, and out of the way for the replicator.
             PosixFile.closeFile(opened.fd)
             try await quarantine(file: file, partition: partition, hash: hash)
             return nil
         }
-        let cursor = FileBodyCursor(store: self, opened: opened, start: start, length: length, verifying: opened.metadata.etag) {
+        let cursor = FileBodyCursor(store: self, opened: opened, start: start, length: length, checking: opened.check) {
             try? await self.quarantine(file: file, partition: partition, hash: hash)
         }
         return ObjectReader(metadata: opened.metadata, path: opened.path, range: served,
@@ -95,10 +97,11 @@ extension DiskObjectStore {
                 bytes += try PosixFile.read(fd, count: prefix.bodyOffset - bytes.count, at: bytes.count)
                 guard bytes.count == prefix.bodyOffset else { throw ObjectStoreError.corrupt(path: file) }
             }
-            let record = Array(bytes[DiskFileFormat.prefixBytes..<prefix.recordEnd])
+            let record = Array(bytes[prefix.recordStart..<prefix.recordEnd])
             let (path, metadata) = try DiskFileFormat.decodeData(record: record, prefix: prefix)
             let leading = Array(bytes[prefix.bodyOffset...].prefix(prefix.bodyLength))
-            return OpenedData(file: file, fd: fd, metadata: metadata, path: path, bodyOffset: prefix.bodyOffset, leading: leading)
+            return OpenedData(file: file, fd: fd, metadata: metadata, path: path, bodyOffset: prefix.bodyOffset, leading: leading,
+                              check: BodyCheck(prefix: prefix, record: record))
         } catch is WireError {
             PosixFile.closeFile(fd)
             throw ObjectStoreError.corrupt(path: file)
@@ -110,16 +113,39 @@ extension DiskObjectStore {
 
     /// Reads a `.meta` file's update. Blocking.
     func readMeta(_ file: String) throws -> ObjectMetadataUpdate {
+        let record = try readRecord(of: file, kind: .meta)
+        do {
+            return try ObjectMetadataUpdate(wireBytes: record)
+        } catch {
+            throw ObjectStoreError.corrupt(path: file)
+        }
+    }
+
+    /// The record of a header-only file (`.ts`, `.meta`), checked against its checksum.
+    /// Blocking.
+    func readRecord(of file: String, kind: DiskFileFormat.Kind) throws -> [UInt8] {
         let fd = try PosixFile.openFile(file, flags: O_RDONLY)
         defer { PosixFile.closeFile(fd) }
         do {
             let head = try PosixFile.read(fd, count: DiskFileFormat.prefixBytes, at: 0)
             let prefix = try DiskFileFormat.decodePrefix(head)
-            guard prefix.kind == .meta else { throw ObjectStoreError.corrupt(path: file) }
-            let record = try PosixFile.read(fd, count: prefix.recordLength, at: DiskFileFormat.prefixBytes)
-            return try ObjectMetadataUpdate(wireBytes: record)
+            guard prefix.kind == kind else { throw ObjectStoreError.corrupt(path: file) }
+            let record = try PosixFile.read(fd, count: prefix.recordLength, at: prefix.recordStart)
+            guard record.count == prefix.recordLength, DiskFileFormat.recordIsIntact(record, prefix: prefix) else {
+                throw ObjectStoreError.corrupt(path: file)
+            }
+            return record
         } catch is WireError {
             throw ObjectStoreError.corrupt(path: file)
         }
+    }
+}
+
+extension DiskObjectStore.OpenedData {
+    /// Whether the body read whole at open (``leading``) passes the check.
+    var leadingIsIntact: Bool {
+        var check = check
+        check.update(leading)
+        return check.failure() == nil
     }
 }

@@ -77,7 +77,7 @@ extension DiskObjectStore {
             throw error
         case .success(let opened)?:
             let cursor = FileBodyCursor(store: self, opened: opened, start: 0, length: opened.metadata.contentLength,
-                                        verifying: opened.metadata.etag)
+                                        checking: opened.check.includingMD5())
             do {
                 var bytes = 0
                 while let chunk = try await cursor.next() { bytes += chunk.count }
@@ -110,13 +110,8 @@ extension DiskObjectStore {
 
     /// A `.ts` file's stored path. Blocking.
     private func readTombstonePath(_ file: String) throws -> String {
-        let fd = try PosixFile.openFile(file, flags: O_RDONLY)
-        defer { PosixFile.closeFile(fd) }
         do {
-            let prefix = try DiskFileFormat.decodePrefix(try PosixFile.read(fd, count: DiskFileFormat.prefixBytes, at: 0))
-            guard prefix.kind == .tombstone else { throw ObjectStoreError.corrupt(path: file) }
-            let record = try PosixFile.read(fd, count: prefix.recordLength, at: DiskFileFormat.prefixBytes)
-            return try DiskFileFormat.decodeTombstone(record: record).path
+            return try DiskFileFormat.decodeTombstone(record: readRecord(of: file, kind: .tombstone)).path
         } catch is WireError {
             throw ObjectStoreError.corrupt(path: file)
         }

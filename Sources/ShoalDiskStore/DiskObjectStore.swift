@@ -149,8 +149,7 @@ public final class DiskObjectStore: ObjectStore {
         let temporary = temporaryPath(for: key)
         let fd = try PosixFile.openFile(temporary, flags: O_WRONLY | O_CREAT | O_EXCL)
         do {
-            let prefix = DiskFileFormat.encodePrefix(kind: kind, bodyLength: 0, md5: [], recordLength: record.count)
-            try PosixFile.write(fd, prefix + record, at: 0)
+            try PosixFile.write(fd, DiskFileFormat.smallFile(kind: kind, record: record), at: 0)
         } catch {
             PosixFile.closeFile(fd)
             PosixFile.unlinkFile(temporary)

@@ -12,8 +12,8 @@ import Synchronization
 /// cursor is made, where the file system allows it; the window goes back to the pool when
 /// the range ends or the cursor is dropped.
 ///
-/// When reading a whole body against an expected MD5 it hashes every chunk and checks the
-/// digest before it hands out the last one: a body that rotted on disk is never yielded
+/// When reading a whole body with a ``BodyCheck`` it feeds every chunk to it and checks the
+/// verdict before it hands out the last one: a body that rotted on disk is never yielded
 /// whole. On a mismatch it calls `onCorrupt` (which quarantines the file) and throws
 /// ``ObjectStoreError/corrupt(path:)``.
 final class FileBodyCursor: Sendable {
@@ -24,23 +24,21 @@ final class FileBodyCursor: Sendable {
         var remaining: Int
         /// Body bytes the header read already brought in, served first.
         var prefetched: [UInt8]?
-        /// The running MD5 of a verified read.
-        var hasher: ETagHasher?
+        /// The running check of a whole read.
+        var check: BodyCheck?
         /// The aligned buffer reads go through past the page cache; nil for buffered reads.
         var window: UnsafeMutableRawBufferPointer?
     }
 
     private let store: DiskObjectStore
     private let state: Mutex<State>
-    private let expectedETag: String?
     private let onCorrupt: (@Sendable () async -> Void)?
 
-    /// `verifying` is the MD5 a whole read (`start` 0, `length` the size) must match.
+    /// `check` is what a whole read (`start` 0, `length` the size) must pass.
     init(store: DiskObjectStore, opened: DiskObjectStore.OpenedData, start: Int, length: Int,
-         verifying expectedETag: String? = nil, onCorrupt: (@Sendable () async -> Void)? = nil) {
+         checking check: BodyCheck? = nil, onCorrupt: (@Sendable () async -> Void)? = nil) {
         self.store = store
-        let verifies = expectedETag != nil && start == 0 && length == opened.metadata.contentLength
-        self.expectedETag = verifies ? expectedETag : nil
+        let whole = start == 0 && length == opened.metadata.contentLength
         self.onCorrupt = onCorrupt
         var prefetched: [UInt8]?
         if start < opened.leading.count, length > 0 {
@@ -59,7 +57,7 @@ final class FileBodyCursor: Sendable {
             store.statistics.countDirectRead()
         }
         state = Mutex(State(fd: fd, position: opened.bodyOffset + start + consumed, remaining: length - consumed,
-                            prefetched: prefetched, hasher: verifies ? ETagHasher() : nil, window: window))
+                            prefetched: prefetched, check: whole ? check : nil, window: window))
     }
 
     deinit { close() }
@@ -109,16 +107,15 @@ final class FileBodyCursor: Sendable {
         return try await verified(bytes, isLast: finished)
     }
 
-    /// Feeds a chunk to the running MD5; the last chunk is handed out only if the digest matches.
+    /// Feeds a chunk to the running check; the last chunk is handed out only if it passes.
     private func verified(_ chunk: [UInt8], isLast: Bool) async throws -> [UInt8] {
-        guard let expectedETag else { return chunk }
-        let digest: String? = state.withLock {
-            $0.hasher?.update(chunk)
-            return isLast ? $0.hasher?.finalize() : nil
+        let failure: String? = state.withLock {
+            $0.check?.update(chunk)
+            return isLast ? $0.check?.failure() : nil
         }
-        if let digest, digest != expectedETag.lowercased() {
+        if let failure {
             await onCorrupt?()
-            throw ObjectStoreError.corrupt(path: "body MD5 \(digest) is not the stored \(expectedETag)")
+            throw ObjectStoreError.corrupt(path: failure)
         }
         return chunk
     }

@@ -201,17 +201,17 @@ struct DiskObjectStoreTests {
             let file = try #require(try FileManager.default.contentsOfDirectory(atPath: directory).first { $0.hasSuffix(".data") })
             return [UInt8](try #require(FileManager.default.contents(atPath: directory + "/" + file)))
         }
-        func layout(_ file: [UInt8]) throws -> (version: UInt8, bodyOffset: Int) {
+        func layout(_ file: [UInt8]) throws -> (padding: Int, bodyOffset: Int) {
             let prefix = try DiskFileFormat.decodePrefix(Array(file.prefix(DiskFileFormat.prefixBytes)))
-            return (file[4], prefix.bodyOffset)
+            return (prefix.padding, prefix.bodyOffset)
         }
         let large = try stored("large", in: folder.path)
-        let (version, bodyOffset) = try layout(large)
-        #expect(version == 2 && bodyOffset % PosixFile.directAlignment == 0 && bodyOffset > 0)
+        let (padding, bodyOffset) = try layout(large)
+        #expect(padding > 0 && bodyOffset % PosixFile.directAlignment == 0)
         #expect(Array(large[bodyOffset...]) == body && large.count == bodyOffset + body.count)
         let plainLarge = try stored("large", in: folder.path + "/plain")
-        #expect(try layout(plainLarge).version == 1 && Array(plainLarge[try layout(plainLarge).bodyOffset...]) == body)
-        #expect(try layout(try stored("small", in: folder.path)).version == 1, "a small body is not padded")
+        #expect(try layout(plainLarge).padding == 0 && Array(plainLarge[try layout(plainLarge).bodyOffset...]) == body)
+        #expect(try layout(try stored("small", in: folder.path)).padding == 0, "a small body is not padded")
 
         let probe = try #require(FileHandle(forReadingAtPath: folder.path + "/probe") ?? {
             FileManager.default.createFile(atPath: folder.path + "/probe", contents: Data())
@@ -234,8 +234,8 @@ struct DiskObjectStoreTests {
         let file = folder.path + "/objects/\(k.partition)/\(k.hash.suffix)/\(k.hash.hex)/0000000001.00000.data"
         if paddedFirstVersion {
             let handle = try #require(FileHandle(forUpdatingAtPath: file))
-            try handle.seek(toOffset: 6)
-            try handle.write(contentsOf: [0, 8])
+            try handle.seek(toOffset: 4)
+            try handle.write(contentsOf: [1, DiskFileFormat.Kind.data.rawValue, 0, 8])
             try handle.close()
         } else {
             #expect(FileManager.default.createFile(atPath: file, contents: Data("not a shoal file at all, not even close".utf8)))

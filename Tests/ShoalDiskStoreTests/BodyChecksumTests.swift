@@ -1,0 +1,130 @@
+import Foundation
+import ShoalCore
+@testable import ShoalDiskStore
+import ShoalPorts
+import Testing
+
+/// The checksum every file carries: a whole GET checks it instead of an MD5, the auditor
+/// checks both, header-only files are checked too, and files written before it existed
+/// are still read and checked by their MD5.
+struct BodyChecksumTests {
+    @Test func crcIsTheStandardOneAndJoinsPieces() {
+        var check = CRC32()
+        check.update(Array("123456789".utf8))
+        #expect(check.value == 0xCBF4_3926, "the CRC-32 check value")
+        let body = bodyBytes(70_001, seed: 4)
+        var whole = CRC32()
+        whole.update(body)
+        var head = CRC32(), tail = CRC32()
+        head.update(Array(body[..<12_345]))
+        tail.update(Array(body[12_345...]))
+        #expect(head.followed(by: tail) == whole)
+        var empty = CRC32()
+        empty.update([UInt8]())
+        #expect(whole.followed(by: empty) == whole && empty.followed(by: whole) == whole)
+    }
+
+    /// Bit rot in a body the first read does not bring in whole, and in one it does: both
+    /// are caught by the checksum (the reason names it), quarantined, then gone.
+    @Test(arguments: [100_000, 1_000]) func aRottenBodyIsCaughtByItsChecksum(size: Int) async throws {
+        let folder = try TemporaryDirectory()
+        let store = try DiskObjectStore(devicePath: folder.path)
+        let k = key("rot-\(size)")
+        let body = bodyBytes(size, seed: 5)
+        _ = try await store.put(k, metadata: metadata(at: ts(1)), body: .bytes(body), expectedETag: nil)
+        #expect(try await readAll(store.get(k, range: nil)) == body)
+        try await damage(k, in: store, folder: folder)
+        // A range is not checked (as in Swift): its bytes are served as stored.
+        #expect(try await readAll(store.get(k, range: 0...9)) == Array(body[0...9]))
+        if size > DiskObjectStore.firstReadBytes {
+            do {
+                _ = try await readAll(store.get(k, range: nil))
+                Issue.record("a rotten body was served whole")
+            } catch ObjectStoreError.corrupt(let reason) {
+                #expect(reason.hasPrefix("checksum"), "\(reason)")
+            }
+        } else {
+            #expect(try await store.get(k, range: nil) == nil, "read whole at open, found bad, never served")
+        }
+        #expect(store.statistics.quarantined == 1)
+        #expect(try await store.head(k) == .missing)
+    }
+
+    /// A body whose stored MD5 is not its digest but whose checksum was made to match (what
+    /// a bug between hashing and writing would leave): a GET cannot tell, the auditor can.
+    @Test func theAuditorProvesTheETagAsWell() async throws {
+        let folder = try TemporaryDirectory()
+        let store = try DiskObjectStore(devicePath: folder.path)
+        let k = key("etag")
+        let body = bodyBytes(5_000, seed: 8)
+        _ = try await store.put(k, metadata: metadata(at: ts(1)), body: .bytes(body), expectedETag: nil)
+        let file = folder.path + "/objects/\(k.partition)/\(k.hash.suffix)/\(k.hash.hex)/0000000001.00000.data"
+        var bytes = [UInt8](try #require(FileManager.default.contents(atPath: file)))
+        var prefix = try DiskFileFormat.decodePrefix(bytes)
+        let record = Array(bytes[prefix.recordStart..<prefix.recordEnd])
+        prefix.md5 = Array(repeating: 0xAB, count: 16)
+        var checksum = DiskFileFormat.checksumBeforeBody(record: record, md5: prefix.md5)
+        checksum.update(Array(bytes[prefix.bodyOffset...]))
+        bytes.replaceSubrange(0..<DiskFileFormat.prefixBytes, with: DiskFileFormat.encodePrefix(
+            kind: .data, bodyLength: prefix.bodyLength, md5: prefix.md5, recordLength: prefix.recordLength, checksum: checksum.value))
+        #expect(FileManager.default.createFile(atPath: file, contents: Data(bytes)))
+
+        #expect(try await readAll(store.get(k, range: nil)) == body)
+        guard case .quarantined(let reason) = try await store.audit(k.hash, inPartition: k.partition) else {
+            Issue.record("the auditor kept a body whose MD5 is not its ETag")
+            return
+        }
+        #expect(reason.hasPrefix("body MD5"), "\(reason)")
+    }
+
+    @Test func aRottenMetaFileIsReportedNotTrusted() async throws {
+        let folder = try TemporaryDirectory()
+        let store = try DiskObjectStore(devicePath: folder.path)
+        let k = key("meta")
+        _ = try await store.put(k, metadata: metadata(at: ts(1)), body: .bytes([1, 2]), expectedETag: nil)
+        _ = try await store.post(k, metadata: ObjectMetadataUpdate(timestamp: ts(2), userMetadata: ["Colour": "blue"]))
+        let file = folder.path + "/objects/\(k.partition)/\(k.hash.suffix)/\(k.hash.hex)/0000000002.00000.meta"
+        var bytes = [UInt8](try #require(FileManager.default.contents(atPath: file)))
+        // "blue" becomes "blve": the record still decodes, only the checksum can tell.
+        let at = try #require(bytes.lastIndex(of: UInt8(ascii: "u")))
+        bytes[at] = UInt8(ascii: "v")
+        #expect(FileManager.default.createFile(atPath: file, contents: Data(bytes)))
+        await #expect(throws: ObjectStoreError.corrupt(path: file)) { try await store.head(k) }
+    }
+
+    /// A `.data` file in the first version's layout (36-byte prefix, no checksum), as an
+    /// earlier Shoal wrote it: read, and a whole read checked by its MD5.
+    @Test func aFileFromBeforeTheChecksumIsReadAndCheckedByItsMD5() async throws {
+        let folder = try TemporaryDirectory()
+        let store = try DiskObjectStore(devicePath: folder.path)
+        let k = key("old")
+        let body = bodyBytes(90_000, seed: 6)
+        var meta = metadata(at: ts(3), user: ["Age": "old"])
+        meta.contentLength = body.count
+        let record = DiskFileFormat.dataRecord(path: k.path, metadata: meta)
+        var prefix = ByteWriter()
+        prefix.writeRaw(DiskFileFormat.magic)
+        prefix.write(UInt8(1))
+        prefix.write(DiskFileFormat.Kind.data.rawValue)
+        prefix.write(UInt16(0))
+        prefix.write(UInt64(body.count))
+        prefix.writeRaw(DiskFileFormat.md5Bytes(hex: ETagHasher.hex(of: body)))
+        prefix.write(UInt32(record.count))
+        #expect(prefix.bytes.count == DiskFileFormat.uncheckedPrefixBytes)
+        let directory = folder.path + "/objects/\(k.partition)/\(k.hash.suffix)/\(k.hash.hex)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: directory + "/0000000003.00000.data", contents: Data(prefix.bytes + record + body)))
+
+        let reader = try #require(try await store.get(k, range: nil))
+        #expect(reader.metadata.etag == ETagHasher.hex(of: body) && reader.metadata.userMetadata == ["Age": "old"])
+        #expect(try await reader.body.collect(upTo: 1 << 20) == body)
+        #expect(try await store.audit(k.hash, inPartition: k.partition) == .verified(bytes: body.count))
+        try await damage(k, in: store, folder: folder)
+        do {
+            _ = try await readAll(store.get(k, range: nil))
+            Issue.record("a rotten old body was served whole")
+        } catch ObjectStoreError.corrupt(let reason) {
+            #expect(reason.hasPrefix("body MD5"), "\(reason)")
+        }
+    }
+}
