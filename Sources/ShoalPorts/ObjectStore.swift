@@ -7,14 +7,51 @@ import ShoalCore
 /// write older than or as old as what is stored changes nothing and says so. Adapters:
 /// `DiskObjectStore` (files, durable) and `InMemoryObjectStore` (the twin for tests); both
 /// pass the same behavioural suite.
+/// Where the ETag of a body being stored comes from.
+public enum BodyDigest: Sendable {
+    /// The store computes the body's MD5 as it streams (what a replica pushed by the
+    /// replicator, or a body of unknown length, gets).
+    case computed
+    /// The sender hashed the body on its way in and sends the MD5 after it (the proxy's
+    /// footer): `digest` is asked once the body stream has ended, and nil means it never
+    /// came. The store does not hash the body again; the auditor proves it later.
+    case supplied(_ digest: @Sendable () -> String?)
+
+    /// Whether `text` is an MD5 as an ETag spells it: 32 lowercase hex digits.
+    public static func isMD5(_ text: String) -> Bool {
+        text.utf8.count == 32 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
+    /// The ETag of a body that streamed: the supplied one (checked to be an MD5), or
+    /// `computed()`'s. Throws ``ObjectStoreError/invalidDigest(_:)``.
+    public func etag(computed: () -> String) throws -> String {
+        switch self {
+        case .computed:
+            return computed()
+        case .supplied(let digest):
+            let supplied = digest()
+            guard let etag = supplied, Self.isMD5(etag) else { throw ObjectStoreError.invalidDigest(supplied ?? "none") }
+            return etag
+        }
+    }
+
+    /// Whether the store hashes the body itself.
+    public var isComputed: Bool {
+        if case .computed = self { true } else { false }
+    }
+}
+
 public protocol ObjectStore: Sendable {
-    /// Streams `body` into a new version at `metadata.timestamp`, computing the MD5 on the
-    /// way; the stored metadata gets the computed ETag and size. Durable when it returns.
+    /// Streams `body` into a new version at `metadata.timestamp`; the stored metadata gets
+    /// the ETag `digest` gives (the MD5 computed on the way, or the one the sender supplies)
+    /// and the size. Durable when it returns.
     /// Throws ``ObjectStoreError/etagMismatch(expected:actual:)`` when `expectedETag` is
     /// given and differs, ``ObjectStoreError/outdated(existing:)`` when a version at the
-    /// same or a newer timestamp (data or tombstone) is already stored; nothing becomes
-    /// visible then.
-    func put(_ key: ObjectKey, metadata: ObjectMetadata, body: ChunkStream, expectedETag: String?) async throws -> StoredObject
+    /// same or a newer timestamp (data or tombstone) is already stored,
+    /// ``ObjectStoreError/invalidDigest(_:)`` when a supplied digest is not an MD5; nothing
+    /// becomes visible then.
+    func put(_ key: ObjectKey, metadata: ObjectMetadata, body: ChunkStream, expectedETag: String?,
+             digest: BodyDigest) async throws -> StoredObject
 
     /// The current version with its body (whole, or `range` of it, inclusive byte offsets,
     /// the upper bound clamped to the size), or nil when absent or deleted (``head(_:)`` tells
@@ -87,4 +124,11 @@ public enum AuditOutcome: Hashable, Sendable {
     case quarantined(reason: String)
     /// No live data to check (a tombstone, or nothing stored).
     case noData
+}
+
+extension ObjectStore {
+    /// A PUT whose ETag the store computes.
+    public func put(_ key: ObjectKey, metadata: ObjectMetadata, body: ChunkStream, expectedETag: String?) async throws -> StoredObject {
+        try await put(key, metadata: metadata, body: body, expectedETag: expectedETag, digest: .computed)
+    }
 }

@@ -4,6 +4,9 @@ import ShoalCore
 public enum ObjectStoreError: Error, Equatable, Sendable {
     /// The body's MD5 is not the ETag the client sent (422); nothing was stored.
     case etagMismatch(expected: String, actual: String)
+    /// The digest the sender supplied after the body is missing or not an MD5 (400);
+    /// nothing was stored.
+    case invalidDigest(String)
     /// A version at `existing` is as new or newer than the write (409); nothing was stored.
     case outdated(existing: SwiftTimestamp)
     /// Metadata breaks Swift's limits (400).

@@ -71,16 +71,18 @@ public final class FaultyObjectStore: ObjectStore {
         }
     }
 
-    public func put(_ key: ObjectKey, metadata: ObjectMetadata, body: ChunkStream, expectedETag: String?) async throws -> StoredObject {
+    public func put(_ key: ObjectKey, metadata: ObjectMetadata, body: ChunkStream, expectedETag: String?,
+                    digest: BodyDigest) async throws -> StoredObject {
         try checkSpace()
         guard let limit = state.withLock({ state in
             defer { state.tearAfter = nil }
             return state.tearAfter
         }) else {
-            return try await base.put(key, metadata: metadata, body: body, expectedETag: expectedETag)
+            return try await base.put(key, metadata: metadata, body: body, expectedETag: expectedETag, digest: digest)
         }
         state.withLock { $0.torn.append(Torn(key: key, timestamp: metadata.timestamp)) }
-        return try await base.put(key, metadata: metadata, body: try await Self.tear(body, after: limit), expectedETag: expectedETag)
+        return try await base.put(key, metadata: metadata, body: try await Self.tear(body, after: limit), expectedETag: expectedETag,
+                                  digest: digest)
     }
 
     /// The first `limit` bytes of `body`, then ``TornWrite`` where its end would be.

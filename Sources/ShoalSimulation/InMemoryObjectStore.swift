@@ -23,6 +23,10 @@ public actor InMemoryObjectStore: ObjectStore {
         var version: Version
         /// A POST newer than the data, if any.
         var meta: ObjectMetadataUpdate?
+        /// The digest of the body as stored, which a whole read checks: the twin of the disk
+        /// store's checksum, so a read trusts a supplied ETag as that store's does and only
+        /// the audit compares the body with the ETag.
+        var checksum: String?
     }
 
     private var contents: [Int: [ObjectHash: Entry]] = [:]
@@ -35,7 +39,8 @@ public actor InMemoryObjectStore: ObjectStore {
         self.chunkBytes = max(1, chunkBytes)
     }
 
-    public func put(_ key: ObjectKey, metadata: ObjectMetadata, body: ChunkStream, expectedETag: String?) async throws -> StoredObject {
+    public func put(_ key: ObjectKey, metadata: ObjectMetadata, body: ChunkStream, expectedETag: String?,
+                    digest: BodyDigest) async throws -> StoredObject {
         do { try metadata.validate() } catch { throw ObjectStoreError.invalidMetadata(error) }
         try checkNotOutdated(key, timestamp: metadata.timestamp)
         var hasher = ETagHasher()
@@ -44,7 +49,8 @@ public actor InMemoryObjectStore: ObjectStore {
             hasher.update(chunk)
             bytes.append(contentsOf: chunk)
         }
-        let etag = hasher.finalize()
+        // A supplied digest is stored as given, as the disk store does: audits prove it.
+        let etag = try digest.etag { hasher.finalize() }
         if let expectedETag, expectedETag.lowercased() != etag {
             throw ObjectStoreError.etagMismatch(expected: expectedETag, actual: etag)
         }
@@ -55,17 +61,18 @@ public actor InMemoryObjectStore: ObjectStore {
         stored.contentLength = bytes.count
         var meta = contents[key.partition]?[key.hash]?.meta
         if let existing = meta, existing.timestamp <= stored.timestamp { meta = nil }
-        contents[key.partition, default: [:]][key.hash] = Entry(version: .data(stored, path: key.path, body: bytes), meta: meta)
+        contents[key.partition, default: [:]][key.hash] = Entry(version: .data(stored, path: key.path, body: bytes), meta: meta,
+                                                                  checksum: ETagHasher.hex(of: bytes))
         return StoredObject(timestamp: stored.timestamp, etag: etag, sizeBytes: bytes.count)
     }
 
     public func get(_ key: ObjectKey, range: ClosedRange<Int>?) async throws -> ObjectReader? {
-        guard case .present(let metadata, let path) = state(of: key),
-              case .data(let stored, _, let body)? = contents[key.partition]?[key.hash]?.version
+        guard case .present(let metadata, let path) = state(of: key), let entry = contents[key.partition]?[key.hash],
+              case .data(let stored, _, let body) = entry.version
         else { return nil }
         guard let range else {
             // The whole body is at hand: a bad one is quarantined, never served.
-            if ETagHasher.hex(of: body) != stored.etag {
+            if ETagHasher.hex(of: body) != entry.checksum ?? stored.etag {
                 quarantine(key.hash, inPartition: key.partition)
                 return nil
             }

@@ -52,6 +52,49 @@ struct ObjectServerTests {
         }
     }
 
+    /// The proxy's ETag footer: the 32 hex digits after Content-Length bytes are the ETag
+    /// stored and answered (the server does not hash the body again: a digest that is not the
+    /// body's MD5 is stored as given, for the auditor to catch); a footer cut short, too long,
+    /// not an MD5, without a length, or not the client's ETag stores nothing.
+    @Test func anETagFooterCarriesTheETagTheProxyComputed() async throws {
+        try await withStorageCluster { cluster in
+            try await cluster.createAccount("AUTH_test")
+            try await cluster.createContainer("AUTH_test", "photos")
+            let body = "meow meow"
+            let md5 = ETagHasher.hex(of: Array(body.utf8))
+            let footed: HeaderFields = [BackendHeader.etagFooter: "md5", "Content-Length": String(body.utf8.count)]
+            func put(_ footer: String, at seconds: Int64, _ extra: HeaderFields = HeaderFields()) async throws -> Answer {
+                var headers = footed
+                headers.merge(extra)
+                return try await cluster.putObject(path, body + footer, at: ts(seconds), headers: headers)
+            }
+            for (footer, status) in [(String(md5.prefix(20)), 499), (md5 + "0", 499), (String(repeating: "z", count: 32), 400)] {
+                #expect(try await put(footer, at: 1).status == status, "\(footer)")
+            }
+            let mismatch = try await put(md5, at: 1, ["ETag": ETagHasher.hex(of: [1])])
+            #expect(mismatch.status == 422)
+            var unmeasured = cluster.request("PUT", path, headers: [BackendHeader.timestamp: ts(1).internal, "Content-Type": "text/plain",
+                                                                   BackendHeader.etagFooter: "md5"])
+            unmeasured.headers.merge(cluster.containerTarget("AUTH_test", "photos", node: 0))
+            #expect(try await cluster.send(unmeasured, body: Array((body + md5).utf8)).status == 400)
+            #expect(try await cluster.send(cluster.request("GET", path)).status == 404, "nothing was stored")
+
+            let stored = try await put(md5, at: 2, ["ETag": md5])
+            #expect(stored.status == 201 && stored.headers["ETag"] == "\"\(md5)\"")
+            let get = try await cluster.send(cluster.request("GET", path))
+            #expect(get.text == body && get.headers["ETag"] == "\"\(md5)\"" && get.headers["Content-Length"] == "9")
+
+            let other = ETagHasher.hex(of: Array("not the body".utf8))
+            #expect(try await put(other, at: 3).headers["ETag"] == "\"\(other)\"")
+            #expect(try await cluster.send(cluster.request("HEAD", path)).headers["ETag"] == "\"\(other)\"")
+
+            // An empty body's footer comes alone.
+            let empty = try await cluster.putObject(path, ETagHasher.hex(of: []), at: ts(4),
+                                                    headers: [BackendHeader.etagFooter: "md5", "Content-Length": "0"])
+            #expect(empty.status == 201 && empty.headers["ETag"] == "\"\(ETagHasher.hex(of: []))\"")
+        }
+    }
+
     @Test func lastModifiedRoundsUpToTheSecond() {
         let metadata = ObjectMetadata(timestamp: SwiftTimestamp("1700000010.00001")!)
         #expect(metadata.lastModifiedSeconds == 1_700_000_011)

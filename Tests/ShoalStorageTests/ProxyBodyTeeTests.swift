@@ -18,8 +18,21 @@ struct ProxyBodyTeeTests {
         let outcome = await tee.run(.bytes(body, chunkSize: 64))
         #expect(outcome == .completed(bytes: Int64(body.count)))
         let received = try await readers
-        #expect(received.count == 3 && received.allSatisfy { $0 == body })
+        // The MD5 follows as the ETag footer.
+        #expect(received.count == 3 && received.allSatisfy { $0 == body + Array(ETagHasher.hex(of: body).utf8) })
         #expect(queues.allSatisfy { $0.highWater <= 2 })
+    }
+
+    /// An empty body's footer goes alone; a body of unknown length gets none.
+    @Test(arguments: [true, false]) func theFooterNeedsAKnownLength(known: Bool) async throws {
+        let queues = (0..<2).map { _ in BoundedChunkQueue(depth: 4) }
+        let tee = BodyTee(queues: queues, stallTimeout: .seconds(5), clock: ContinuousClock(), minimumLive: 2,
+                          maximumBytes: 1 << 20, expectedBytes: known ? 0 : nil)
+        #expect(tee.sendsFooter == known)
+        #expect(await tee.run(.bytes([])) == .completed(bytes: 0))
+        for queue in queues {
+            #expect(try await queue.stream.collect(upTo: 1 << 10) == (known ? Array(ETagHasher.hex(of: []).utf8) : []))
+        }
     }
 
     @Test func closedTargetIsSkippedAndTooFewTargetsAborts() async {

@@ -18,12 +18,25 @@ struct ProxyObjectTests {
         let puts = cluster.log.matching("PUT", object: true)
         #expect(Set(puts.map(\.node)) == Set(cluster.primaries(account: path.0, container: path.1, object: path.2)))
         #expect(puts.allSatisfy { $0.body == payload })
+        // The proxy hashed the body once and sent its MD5 after it: no replica hashes it again.
+        #expect(puts.allSatisfy { $0.footer == ETagHasher.hex(of: payload) && $0.head.headers[BackendHeader.etagFooter] != nil })
         #expect(puts.allSatisfy { $0.head.headers["Content-Type"] == "image/jpeg" })
         #expect(Set(puts.compactMap { $0.head.headers[BackendHeader.timestamp] }).count == 1)
         // One container replica per object replica, all different, all container primaries.
         let containerNodes = cluster.primaries(account: path.0, container: path.1).map { "node\($0)-d0" }
         let updates = puts.compactMap { $0.head.headers[BackendHeader.containerDevice] }
         #expect(updates.count == 3 && Set(updates) == Set(containerNodes))
+    }
+
+    /// A chunked upload's length is unknown until it ends: no footer, each replica hashes.
+    @Test func aChunkedUploadGoesWithoutAFooter() async {
+        let cluster = await ProxyTestCluster()
+        cluster.seedContainer("AUTH_test", "photos")
+        let response = await cluster.put(path, body: payload, headers: ["Transfer-Encoding": "chunked"])
+        #expect(response.status == 201 && response.headers["ETag"] == ETagHasher.hex(of: payload))
+        let puts = cluster.log.matching("PUT", object: true)
+        #expect(puts.count == 3 && puts.allSatisfy { $0.body == payload && $0.footer == nil })
+        #expect(puts.allSatisfy { $0.head.headers[BackendHeader.etagFooter] == nil && $0.head.headers["Content-Length"] == nil })
     }
 
     @Test func twoOfThreeIsAQuorumAndOneIsNot() async {

@@ -26,7 +26,10 @@ final class FixedClusterView: ClusterView {
 struct SeenRequest: Sendable {
     let node: Int
     let head: BackendRequestHead
+    /// The body, without the ETag footer.
     let body: [UInt8]
+    /// The ETag footer that followed the body, when the head announced one.
+    var footer: String? = nil
 }
 
 /// A scripted account/container/object server: keeps what it is sent in memory and
@@ -60,12 +63,18 @@ final class ScriptedServer: BackendServer {
         if let gate = gate.withLock({ $0 }), head.method == "PUT", head.object != nil { await gate.wait() }
         // Swift's object server refuses a PUT on its headers (expect-100) without reading the body.
         if answersBeforeBody.withLock({ $0 }), let status = override.withLock({ $0 })?(head) { return StorageResponse(status: status) }
-        let bytes: [UInt8]
+        var bytes: [UInt8]
         do { bytes = try await body?.collect(upTo: 1 << 24) ?? [] } catch {
             log.append(SeenRequest(node: index, head: head, body: []), failed: true)
             return StorageResponse(status: 499)
         }
-        log.append(SeenRequest(node: index, head: head, body: bytes), failed: false)
+        // As the object server does: the footer follows the body's Content-Length bytes.
+        var footer: String?
+        if head.headers[BackendHeader.etagFooter] != nil, bytes.count >= BackendHeader.etagFooterBytes {
+            footer = String(decoding: bytes.suffix(BackendHeader.etagFooterBytes), as: UTF8.self)
+            bytes.removeLast(BackendHeader.etagFooterBytes)
+        }
+        log.append(SeenRequest(node: index, head: head, body: bytes, footer: footer), failed: false)
         if let status = override.withLock({ $0 })?(head) { return StorageResponse(status: status) }
         let account = head.account
         switch (head.container, head.object, head.method) {
@@ -86,7 +95,7 @@ final class ScriptedServer: BackendServer {
             let key = "\(account)/\(container)/\(object)"
             switch method {
             case "PUT":
-                let etag = ETagHasher.hex(of: bytes)
+                let etag = footer ?? ETagHasher.hex(of: bytes)
                 // As Swift's object server: a body that does not match the client's ETag is refused.
                 if let expected = head.headers["ETag"]?.trimmingQuotes().lowercased(), expected != etag {
                     return StorageResponse(status: 422)

@@ -8,6 +8,15 @@ public enum BackendHeader {
     /// The timestamp a server found (on 404 for a tombstone, on 409 for an older write).
     public static let backendTimestamp = "X-Backend-Timestamp"
 
+    // MARK: Proxy → object server
+    /// On an object PUT with a Content-Length: the body is followed by an ETag footer, the
+    /// 32 lowercase hex digits of the MD5 the proxy computed as the body came in (Swift's
+    /// proxy sends footers too, for erasure-coded objects). The object server stores that
+    /// ETag instead of hashing the body again; the auditor proves it later.
+    public static let etagFooter = "X-Backend-Etag-Footer"
+    /// The footer's length.
+    public static let etagFooterBytes = 32
+
     // MARK: Object server → container server (proxy tells the object server where)
     /// Container replica devices for this object, comma-separated (`DeviceID` raw values).
     public static let containerDevice = "X-Container-Device"

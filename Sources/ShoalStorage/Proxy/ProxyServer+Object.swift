@@ -139,6 +139,7 @@ extension ProxyServer {
             for (target, queue) in zip(targets, queues) {
                 var head = BackendRequestHead(method: "PUT", device: target.device.id, partition: partition, account: account,
                                               container: container, object: object, query: request.query, headers: headers)
+                if tee.sendsFooter { head.headers[BackendHeader.etagFooter] = "md5" }
                 let updates = pairing[target.device.id] ?? []
                 if !updates.isEmpty {
                     head.headers[BackendHeader.containerPartition] = String(containerPartition)

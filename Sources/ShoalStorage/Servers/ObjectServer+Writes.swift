@@ -24,14 +24,22 @@ extension ObjectServer {
         } catch {
             throw SwiftError.badRequest("Invalid metadata: \(error)")
         }
-        let checkedBody = declaredLength.map { LengthCheckedBody(body, expectedBytes: $0).checked } ?? body
+        // The proxy's footer (only ever with a length) carries the MD5 it computed: no replica
+        // hashes the body again. Without one the store computes it.
+        let footed = head.headers[BackendHeader.etagFooter] != nil
+        if footed, declaredLength == nil { throw SwiftError.badRequest("An ETag footer needs a Content-Length") }
+        let checked = declaredLength.map { LengthCheckedBody(body, expectedBytes: $0, footerBytes: footed ? BackendHeader.etagFooterBytes : 0) }
+        let digest: BodyDigest = if footed, let checked { .supplied { checked.footer } } else { .computed }
         let stored: StoredObject
         do {
-            stored = try await store.put(key, metadata: metadata, body: checkedBody, expectedETag: expectedETag(head))
+            stored = try await store.put(key, metadata: metadata, body: checked?.checked ?? body, expectedETag: expectedETag(head),
+                                         digest: digest)
         } catch is LengthCheckedBody.Mismatch {
             throw SwiftError(status: 499, body: "Client Disconnect")
         } catch ObjectStoreError.etagMismatch {
             throw SwiftError.unprocessable
+        } catch ObjectStoreError.invalidDigest(let footer) {
+            throw SwiftError.badRequest("Bad ETag footer: \(footer)")
         } catch ObjectStoreError.outdated(let existing) {
             return conflict(existing)
         } catch ObjectStoreError.invalidMetadata(let violation) {
