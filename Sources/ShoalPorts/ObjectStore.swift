@@ -57,9 +57,10 @@ public protocol ObjectStore: Sendable {
     /// the upper bound clamped to the size), or nil when absent or deleted (``head(_:)`` tells
     /// which). The body is read in chunks as it is consumed. Throws
     /// ``ObjectStoreError/rangeNotSatisfiable(sizeBytes:)`` when the range starts past the end.
-    /// A whole read checks the body against the stored MD5 as it streams and never yields
-    /// a bad body whole: the replica goes to quarantine and the stream fails before its last
-    /// chunk (or, when the body was already read at open, `get` answers nil).
+    /// A whole read checks the body as it streams (against a checksum stored with it, or its
+    /// MD5; the audit checks the MD5) and never yields a bad body whole: the replica goes
+    /// to quarantine and the stream fails before its last chunk (or, when the body was
+    /// already read at open, `get` answers nil).
     func get(_ key: ObjectKey, range: ClosedRange<Int>?) async throws -> ObjectReader?
 
     /// The current state: present with merged metadata, deleted at a tombstone's

@@ -199,7 +199,8 @@ extension ProxyServer {
             if best.status == 422 { return StorageResponse(.unprocessable) }
             return StorageResponse(status: best.status, headers: ["Content-Length": "0"])
         }
-        // Each replica hashed what it stored; they must agree (Swift's "mismatched etags").
+        // Each replica answers the ETag it stored (the footer's, or its own MD5 of a chunked
+        // body); they must agree (Swift's "mismatched etags").
         let etags = Set(answers.filter { $0.status / 100 == 2 }.compactMap { $0.response?.headers["ETag"]?.trimmingQuotes() })
         guard etags.count == 1, let etag = etags.first else {
             logger.error("object servers returned mismatched etags", metadata: ["path": "\(request.path)", "etags": "\(etags)"])
