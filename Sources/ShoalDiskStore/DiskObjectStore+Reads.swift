@@ -17,8 +17,9 @@ extension DiskObjectStore {
         var path: String
         var bodyOffset: Int
         var leading: [UInt8]
-        /// What a whole read of the body is checked against.
-        var check: BodyCheck
+        /// The decoded prefix and the record, which a body check starts from.
+        var prefix: DiskFileFormat.Prefix
+        var record: [UInt8]
     }
 
     /// What the first read of a file brings in: the header of any file and, for small
@@ -101,7 +102,7 @@ extension DiskObjectStore {
             let (path, metadata) = try DiskFileFormat.decodeData(record: record, prefix: prefix)
             let leading = Array(bytes[prefix.bodyOffset...].prefix(prefix.bodyLength))
             return OpenedData(file: file, fd: fd, metadata: metadata, path: path, bodyOffset: prefix.bodyOffset, leading: leading,
-                              check: BodyCheck(prefix: prefix, record: record))
+                              prefix: prefix, record: record)
         } catch is WireError {
             PosixFile.closeFile(fd)
             throw ObjectStoreError.corrupt(path: file)
@@ -142,6 +143,9 @@ extension DiskObjectStore {
 }
 
 extension DiskObjectStore.OpenedData {
+    /// What a whole read of the body is checked against.
+    var check: BodyCheck { BodyCheck(prefix: prefix, record: record) }
+
     /// Whether the body read whole at open (``leading``) passes the check.
     var leadingIsIntact: Bool {
         var check = check

@@ -1,12 +1,5 @@
 import ShoalCore
 
-/// The object role's storage on one device: OpenStack Swift's DiskFile contract.
-///
-/// The object server calls it for PUT, GET, HEAD, DELETE and POST; the replicator calls
-/// the listing and replication helpers and the auditor ``audit(_:inPartition:)``. Versions are ordered by ``SwiftTimestamp`` (last writer wins): a
-/// write older than or as old as what is stored changes nothing and says so. Adapters:
-/// `DiskObjectStore` (files, durable) and `InMemoryObjectStore` (the twin for tests); both
-/// pass the same behavioural suite.
 /// Where the ETag of a body being stored comes from.
 public enum BodyDigest: Sendable {
     /// The store computes the body's MD5 as it streams (what a replica pushed by the
@@ -41,6 +34,13 @@ public enum BodyDigest: Sendable {
     }
 }
 
+/// The object role's storage on one device: OpenStack Swift's DiskFile contract.
+///
+/// The object server calls it for PUT, GET, HEAD, DELETE and POST; the replicator calls
+/// the listing and replication helpers and the auditor ``audit(_:inPartition:)``. Versions are ordered by ``SwiftTimestamp`` (last writer wins): a
+/// write older than or as old as what is stored changes nothing and says so. Adapters:
+/// `DiskObjectStore` (files, durable) and `InMemoryObjectStore` (the twin for tests); both
+/// pass the same behavioural suite.
 public protocol ObjectStore: Sendable {
     /// Streams `body` into a new version at `metadata.timestamp`; the stored metadata gets
     /// the ETag `digest` gives (the MD5 computed on the way, or the one the sender supplies)

@@ -50,7 +50,8 @@ public actor InMemoryObjectStore: ObjectStore {
             bytes.append(contentsOf: chunk)
         }
         // A supplied digest is stored as given, as the disk store does: audits prove it.
-        let etag = try digest.etag { hasher.finalize() }
+        let checksum = hasher.finalize()
+        let etag = try digest.etag { checksum }
         if let expectedETag, expectedETag.lowercased() != etag {
             throw ObjectStoreError.etagMismatch(expected: expectedETag, actual: etag)
         }
@@ -62,7 +63,7 @@ public actor InMemoryObjectStore: ObjectStore {
         var meta = contents[key.partition]?[key.hash]?.meta
         if let existing = meta, existing.timestamp <= stored.timestamp { meta = nil }
         contents[key.partition, default: [:]][key.hash] = Entry(version: .data(stored, path: key.path, body: bytes), meta: meta,
-                                                                  checksum: ETagHasher.hex(of: bytes))
+                                                                  checksum: checksum)
         return StoredObject(timestamp: stored.timestamp, etag: etag, sizeBytes: bytes.count)
     }
 
