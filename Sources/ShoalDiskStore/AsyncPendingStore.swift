@@ -39,6 +39,8 @@ public final class AsyncPendingStore: Sendable {
     private let io: DiskIO
     private static let magic: [UInt8] = Array("SHAP".utf8)
     private static let version: UInt8 = 1
+    /// Tries at a rename into a suffix folder that `list` may remove meanwhile.
+    private static let renameAttempts = 3
 
     private var pendingPath: String { devicePath + "/async_pending" }
     private var tmpPath: String { devicePath + "/tmp" }
@@ -69,10 +71,21 @@ public final class AsyncPendingStore: Sendable {
                 PosixFile.closeFile(fd)
                 open = false
                 let directory = "\(self.pendingPath)/\(hash.suffix)"
-                let created = try PosixFile.makeDirectories(directory)
-                try PosixFile.renameFile(temporary, to: directory + "/" + entry.fileName)
+                var created: [String] = []
+                // `list` removes empty suffix folders: one may go between making it and the
+                // rename, which then fails with ENOENT; make it again (a rename that lands
+                // leaves the folder not empty, so it stays).
+                for attempt in 1...Self.renameAttempts {
+                    created += try PosixFile.makeDirectories(directory)
+                    do {
+                        try PosixFile.renameFile(temporary, to: directory + "/" + entry.fileName)
+                        break
+                    } catch ObjectStoreError.io(_, let code) where code == ENOENT && attempt < Self.renameAttempts {
+                        continue
+                    }
+                }
                 try PosixFile.syncDirectory(directory)
-                for made in created { try PosixFile.syncDirectory(PosixFile.parent(of: made)) }
+                for made in Set(created) { try PosixFile.syncDirectory(PosixFile.parent(of: made)) }
             } catch {
                 if open { PosixFile.closeFile(fd) }
                 PosixFile.unlinkFile(temporary)
@@ -82,12 +95,20 @@ public final class AsyncPendingStore: Sendable {
         return entry
     }
 
-    /// Every saved entry, oldest timestamp first.
+    /// Every saved entry, oldest timestamp first. Removes the suffix folders it finds empty
+    /// (as Swift's updater does), so a burst of pendings, once delivered, does not leave
+    /// thousands of folders for every later sweep to open.
     public func list() async throws -> [Entry] {
         try await io.run {
             var entries: [Entry] = []
             for suffix in try PosixFile.list(self.pendingPath) where ObjectHash.isSuffix(suffix) {
-                for name in try PosixFile.list(self.pendingPath + "/" + suffix) {
+                let folder = self.pendingPath + "/" + suffix
+                let names = try PosixFile.list(folder)
+                if names.isEmpty {
+                    PosixFile.removeEmptyDirectory(folder)
+                    continue
+                }
+                for name in names {
                     if let entry = Entry(fileName: name), entry.hash.suffix == suffix { entries.append(entry) }
                 }
             }

@@ -164,6 +164,12 @@ enum PosixFile {
         _ = unlink(path)
     }
 
+    /// Removes a directory if it is empty; false when it is not (or is gone already).
+    @discardableResult
+    static func removeEmptyDirectory(_ path: String) -> Bool {
+        rmdir(path) == 0
+    }
+
     /// Creates `path` and missing parents; returns the directories it created, outermost first.
     /// Works up from `path` itself: when its parent exists (the usual case) that is one call,
     /// and a missing suffix folder (the usual case for a new object) costs three, not one per

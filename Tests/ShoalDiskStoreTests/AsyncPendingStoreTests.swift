@@ -42,4 +42,26 @@ struct AsyncPendingStoreTests {
         #expect(FileManager.default.createFile(atPath: folder.path + "/async_pending/\(key("z").hash.suffix)/notes.txt", contents: Data()))
         #expect(try await pending.list() == [entry])
     }
+
+    @Test func aSweepRemovesTheSuffixFoldersItEmptied() async throws {
+        let folder = try TemporaryDirectory()
+        let pending = try AsyncPendingStore(devicePath: folder.path)
+        let x = try await pending.save(Self.update("x", at: 20), objectHash: key("x").hash)
+        let y = try await pending.save(Self.update("y", at: 30), objectHash: key("y").hash)
+        #expect(key("x").hash.suffix != key("y").hash.suffix)
+        try await pending.remove(x)
+        // The folder goes at the next sweep, not at the removal (another save may be on its way).
+        #expect(FileManager.default.fileExists(atPath: folder.path + "/async_pending/\(key("x").hash.suffix)"))
+        #expect(try await pending.list() == [y])
+        #expect(!FileManager.default.fileExists(atPath: folder.path + "/async_pending/\(key("x").hash.suffix)"))
+        #expect(FileManager.default.fileExists(atPath: folder.path + "/async_pending/\(key("y").hash.suffix)"))
+        // A folder holding something else stays; a later save remakes a removed one.
+        let foreign = folder.path + "/async_pending/abc"
+        try FileManager.default.createDirectory(atPath: foreign, withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: foreign + "/notes.txt", contents: Data()))
+        let again = try await pending.save(Self.update("x", at: 40), objectHash: key("x").hash)
+        #expect(try await pending.list() == [y, again])
+        #expect(FileManager.default.fileExists(atPath: foreign + "/notes.txt"))
+        #expect(try await pending.load(again) == Self.update("x", at: 40))
+    }
 }
