@@ -17,9 +17,12 @@ struct ObjectReplicationMessageTests {
         let object = PartitionObject(hash: hash, timestamp: metadata.timestamp, isTombstone: Bool.random(using: &random),
                                      metaTimestamp: meta?.timestamp)
         let partition = Int.random(in: 0...Int(UInt32.max), using: &random)
-        switch Int.random(in: 0..<3, using: &random) {
+        switch Int.random(in: 0..<4, using: &random) {
         case 0:
             return (.hashes(device: device, partitions: [partition, 1, 2]), .hashes([partition: ["abc": "0123", "def": "x"], 7: [:]]))
+        case 3:
+            let known = [partition: UInt64.random(in: 0...UInt64.max, using: &random), 2: 0]
+            return (.differingHashes(device: device, partitions: [partition, 1, 2], known: known), .hashes([1: ["abc": "0123"]]))
         case 1:
             return (.objects(device: device, partition: partition, suffixes: ["abc", "0f1"]), .objects([object, object]))
         default:
@@ -49,6 +52,29 @@ struct ObjectReplicationMessageTests {
             }
         }
         #expect(rejected > 10_000, "seed \(seed)")
+    }
+
+    @Test func aPartitionsFingerprintFollowsItsMapAndNothingElse() {
+        let map = ["abc": "0123456789abcdef0123456789abcdef", "0f1": "fedcba9876543210fedcba9876543210"]
+        var reordered: [String: String] = [:]
+        for key in map.keys.sorted().reversed() { reordered[key] = map[key] }
+        let digest = PartitionObject.digest(ofSuffixHashes: map)
+        #expect(PartitionObject.digest(ofSuffixHashes: reordered) == digest)
+        var changed = map
+        changed["abc"] = "0123456789abcdef0123456789abcdee"
+        var grown = map
+        grown["f00"] = "00000000000000000000000000000000"
+        var shrunk = map
+        shrunk["0f1"] = nil
+        // A suffix and its hash cannot trade places with the next line's.
+        let shifted = ["abc": "0123456789abcdef0123456789abcdef 0f1", "0f1": ""]
+        let others = [changed, grown, shrunk, shifted, [:]].map(PartitionObject.digest(ofSuffixHashes:))
+        #expect(!others.contains(digest))
+        #expect(Set(others).count == others.count)
+        // Objects give the same fingerprint wherever their suffix hashes are computed.
+        let objects = [PartitionObject(hash: Self.hash, timestamp: Self.ts(5), isTombstone: false, metaTimestamp: nil)]
+        #expect(PartitionObject.digest(ofSuffixHashes: PartitionObject.suffixHashes(objects))
+            == PartitionObject.digest(ofSuffixHashes: PartitionObject.suffixHashes(objects.reversed())))
     }
 
     @Test func pushRulesFollowLastWriterWinsPerPart() {

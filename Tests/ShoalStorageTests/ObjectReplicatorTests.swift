@@ -63,6 +63,33 @@ struct ObjectReplicatorTests {
         }
     }
 
+    @Test func aPeerAnswersOnlyTheMapsWhoseFingerprintDiffers() async throws {
+        try await withStorageCluster { cluster in
+            let same = key(cluster, "same"), onlyHere = key(cluster, "only-here")
+            try #require(same.partition != onlyHere.partition)
+            for node in cluster.nodes.prefix(2) { try await put(node.objects, same, "v1", at: ts(10)) }
+            try await put(cluster.nodes[0].objects, onlyHere, "v1", at: ts(10))
+            let mine = try await cluster.nodes[0].objects.hashes(in: [same.partition, onlyHere.partition])
+            let known = mine.mapValues(PartitionObject.digest(ofSuffixHashes:))
+            let server = ObjectReplicationServer(server: cluster.nodes[1].objectServer)
+            let ask = { (partitions: [Int], known: [Int: UInt64]) async throws -> [Int: [String: String]] in
+                let request = ObjectReplicationRequest.differingHashes(device: cluster.nodes[1].device, partitions: partitions,
+                                                                       known: known)
+                let response = await server.respond(to: TransportRequest(channel: .objectReplication, head: request.wireBytes()))
+                guard case .hashes(let hashes) = try ObjectReplicationResponse(wireBytes: response.head) else {
+                    throw ReplicationError.unexpectedAnswer
+                }
+                return hashes
+            }
+            let theirs = try await cluster.nodes[1].objects.hashes(in: [same.partition, onlyHere.partition])
+            // The partition both hold alike is left out; the one only node 0 holds comes back
+            // (empty there), as does one asked about without a fingerprint.
+            #expect(try await ask([same.partition, onlyHere.partition], known) == [onlyHere.partition: [:]])
+            #expect(try await ask([same.partition, onlyHere.partition], [:]) == theirs)
+            #expect(try await ask([same.partition], [same.partition: known[same.partition]! ^ 1]) == [same.partition: theirs[same.partition]!])
+        }
+    }
+
     @Test func newerVersionsWinWhicheverReplicaHoldsThem() async throws {
         try await withStorageCluster { cluster in
             let deleted = key(cluster, "deleted"), posted = key(cluster, "posted"), rewritten = key(cluster, "rewritten")

@@ -5,6 +5,12 @@
 public enum ObjectReplicationRequest: Hashable, Sendable {
     /// Suffix hashes of each partition (absent partitions answer an empty map).
     case hashes(device: DeviceID, partitions: [Int])
+    /// Suffix hashes of each partition, leaving out every partition whose
+    /// ``PartitionObject/digest(ofSuffixHashes:)`` here is the one `known` gives for it (the
+    /// asker's): what a replication pass sends, so partitions at rest cost no map either
+    /// way. A partition without a known digest is answered in full (a handoff's, whose
+    /// removal needs the peer's map).
+    case differingHashes(device: DeviceID, partitions: [Int], known: [Int: UInt64])
     /// The objects of `suffixes` in `partition`.
     case objects(device: DeviceID, partition: Int, suffixes: [String])
     /// Store `replica`'s chosen parts; the data's body streams as the request body.
@@ -17,7 +23,8 @@ public enum ObjectReplicationRequest: Hashable, Sendable {
 
     public var device: DeviceID {
         switch self {
-        case .hashes(let device, _), .objects(let device, _, _), .push(let device, _, _, _): device
+        case .hashes(let device, _), .differingHashes(let device, _, _), .objects(let device, _, _),
+             .push(let device, _, _, _): device
         }
     }
 }
@@ -57,6 +64,19 @@ extension ObjectReplicationRequest: WireCodable {
             replica.encode(into: &writer)
             writer.write(parts.base)
             writer.write(parts.meta)
+        case .differingHashes(let device, let partitions, let known):
+            writer.write(UInt8(4))
+            writer.writeString(device.rawValue)
+            writer.writeVarint(partitions.count)
+            for partition in partitions {
+                writer.writeVarint(partition)
+                if let digest = known[partition] {
+                    writer.write(true)
+                    writer.write(digest)
+                } else {
+                    writer.write(false)
+                }
+            }
         }
     }
 
@@ -86,6 +106,17 @@ extension ObjectReplicationRequest: WireCodable {
             let replica = try ObjectReplica(from: &reader)
             let parts = ReplicaParts(base: try reader.readBool(field: "base"), meta: try reader.readBool(field: "meta"))
             self = .push(device: device, partition: partition, replica: replica, parts: parts)
+        case 4:
+            let count = try reader.readItemCount(field: "partitions", minimumItemBytes: 2, limit: Self.maximumPartitions)
+            var partitions: [Int] = []
+            var known: [Int: UInt64] = [:]
+            partitions.reserveCapacity(count)
+            for _ in 0..<count {
+                let partition = try Self.readPartition(&reader)
+                partitions.append(partition)
+                if try reader.readBool(field: "digest present") { known[partition] = try reader.readUInt64() }
+            }
+            self = .differingHashes(device: device, partitions: partitions, known: known)
         default:
             throw .unknownTag(field: "replication request", value: UInt64(tag))
         }

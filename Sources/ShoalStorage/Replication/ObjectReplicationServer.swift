@@ -46,6 +46,10 @@ public struct ObjectReplicationServer: TransportHandler {
         switch message {
         case .hashes(_, let partitions):
             return .hashes(try await store.hashes(in: partitions))
+        case .differingHashes(_, let partitions, let known):
+            return .hashes(try await store.hashes(in: partitions).filter { partition, hashes in
+                known[partition].map { $0 != PartitionObject.digest(ofSuffixHashes: hashes) } ?? true
+            })
         case .objects(_, let partition, let suffixes):
             let wanted = Set(suffixes)
             return .objects(try await store.objects(inPartition: partition).filter { wanted.contains($0.hash.suffix) })

@@ -187,11 +187,19 @@ public final class ObjectReplicator: Sendable {
         }
         pass.failures += batch.count { local[$0.partition] == nil }
         let peers = Dictionary(batch.flatMap { $0.peers.map { ($0.id, $0) } }, uniquingKeysWith: { first, _ in first })
+        // A primary partition's fingerprint goes instead of its map; peers answer the maps
+        // of the partitions where theirs differs. Handoffs ask for every map (see removeHeld).
+        var digests: [Int: UInt64] = [:]
+        for job in batch where !job.isHandoff {
+            if let hashes = local[job.partition] { digests[job.partition] = PartitionObject.digest(ofSuffixHashes: hashes) }
+        }
         var remote: [DeviceID: [Int: [String: String]]] = [:]
         await withTaskGroup(of: (DeviceID, [Int: [String: String]]?).self) { group in
             for (id, peer) in peers where !snapshot.isDown(peer) {
                 let partitions = batch.filter { $0.peers.contains { $0.id == id } }.map(\.partition)
-                group.addTask { (id, await self.remoteHashes(peer, partitions: partitions)) }
+                var known: [Int: UInt64] = [:]
+                for partition in partitions { known[partition] = digests[partition] }
+                group.addTask { (id, await self.remoteHashes(peer, partitions: partitions, known: known)) }
             }
             for await (id, hashes) in group { remote[id] = hashes }
         }
@@ -204,7 +212,8 @@ public final class ObjectReplicator: Sendable {
                     remoteHashes[peer.id]?[job.partition].map { Self.differing(hashes, from: $0).isEmpty } ?? true
                 }) {
                     // Every peer that answered holds this partition as it is here (the
-                    // usual case): nothing to list or push, and no task to start.
+                    // usual case: its fingerprint matched, so its map was not even sent):
+                    // nothing to list or push, and no task to start.
                     progress.partitionDone(cleared: false)
                     continue
                 }
@@ -405,11 +414,17 @@ public final class ObjectReplicator: Sendable {
         return outcome
     }
 
-    private func remoteHashes(_ peer: DeviceRecord, partitions: [Int]) async -> [Int: [String: String]]? {
+    /// The peer's maps of the partitions where it differs from `known` (every partition
+    /// without a known fingerprint): a partition left out is as it is here, or unreadable
+    /// there, and either way not this pass's to push. Nil when the peer did not answer.
+    private func remoteHashes(_ peer: DeviceRecord, partitions: [Int], known: [Int: UInt64]) async -> [Int: [String: String]]? {
         do {
-            guard case .hashes(let hashes) = try await call(.hashes(device: peer.id, partitions: partitions), peer: peer) else {
-                return nil
+            var answer = try await call(.differingHashes(device: peer.id, partitions: partitions, known: known), peer: peer)
+            if case .refused = answer {
+                // A node of an earlier version does not know the request: every map, then.
+                answer = try await call(.hashes(device: peer.id, partitions: partitions), peer: peer)
             }
+            guard case .hashes(let hashes) = answer else { return nil }
             return hashes
         } catch {
             logger.debug("hashes request failed", metadata: ["peer": "\(peer.id)", "error": "\(error)"])
