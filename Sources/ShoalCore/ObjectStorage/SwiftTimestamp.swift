@@ -30,31 +30,62 @@ public struct SwiftTimestamp: Hashable, Comparable, Sendable, CustomStringConver
 
     /// Parses `1700000000`, `1700000000.1`, `1700000000.12345` or the internal form with
     /// `_<16 hex>`; also the plain decimal clients send in `X-Timestamp`. Nil otherwise.
+    /// Reads the UTF-8 bytes once, without allocating (every file name, header and row
+    /// timestamp comes through here).
     public init?(_ text: String) {
-        var body = Substring(text)
+        var text = text
+        let parsed = text.withUTF8 { SwiftTimestamp.parse($0) }
+        guard let parsed else { return nil }
+        self.init(ticks: parsed.ticks, offset: parsed.offset)
+    }
+
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> (ticks: Int64, offset: UInt64)? {
+        var end = bytes.count
         var offset: UInt64 = 0
-        if let underscore = body.firstIndex(of: "_") {
-            let hex = body[body.index(after: underscore)...]
-            guard hex.count == 16, let value = UInt64(hex, radix: 16) else { return nil }
-            offset = value
-            body = body[..<underscore]
+        if let underscore = bytes.firstIndex(of: UInt8(ascii: "_")) {
+            guard bytes.count - underscore - 1 == 16 else { return nil }
+            for byte in bytes[(underscore + 1)...] {
+                guard let digit = Hex.value(of: byte) else { return nil }
+                offset = offset << 4 | UInt64(digit)
+            }
+            end = underscore
         }
-        let parts = body.split(separator: ".", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count), let whole = parts.first, !whole.isEmpty, whole.count <= 10,
-              whole.allSatisfy({ $0.isASCII && $0.isNumber }), let seconds = Int64(whole)
-        else { return nil }
+        var index = 0
+        var seconds: Int64 = 0
+        while index < end, bytes[index] != UInt8(ascii: ".") {
+            guard index < 10, let digit = decimal(bytes[index]) else { return nil }
+            seconds = seconds * 10 + digit
+            index += 1
+        }
+        guard index > 0 else { return nil }
         var fraction: Int64 = 0
-        if parts.count == 2 {
-            let digits = parts[1]
-            guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-            // Round to five decimals as Swift does.
-            let padded = String(digits.prefix(6)).padding(toLength: 6, withPad: "0")
-            let six = Int64(padded)!
+        if index < end {
+            index += 1  // the "."
+            guard index < end else { return nil }
+            // Round to five decimals as Swift does: the first six digits, padded.
+            var six: Int64 = 0
+            var digits = 0
+            while index < end {
+                guard let digit = decimal(bytes[index]) else { return nil }
+                if digits < 6 {
+                    six = six * 10 + digit
+                    digits += 1
+                }
+                index += 1
+            }
+            while digits < 6 {
+                six *= 10
+                digits += 1
+            }
             fraction = (six + 5) / 10
         }
-        let ticks = seconds * SwiftTimestamp.ticksPerSecond + fraction
-        guard ticks <= SwiftTimestamp.maximumTicks else { return nil }
-        self.init(ticks: ticks, offset: offset)
+        let ticks = seconds * ticksPerSecond + fraction
+        guard ticks <= maximumTicks else { return nil }
+        return (ticks, offset)
+    }
+
+    private static func decimal(_ byte: UInt8) -> Int64? {
+        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") ? Int64(byte - UInt8(ascii: "0")) : nil
     }
 
     public var seconds: Double { Double(ticks) / Double(SwiftTimestamp.ticksPerSecond) }
@@ -63,18 +94,29 @@ public struct SwiftTimestamp: Hashable, Comparable, Sendable, CustomStringConver
     public var lastModifiedSeconds: Int64 { (ticks + SwiftTimestamp.ticksPerSecond - 1) / SwiftTimestamp.ticksPerSecond }
 
     /// `1700000000.12345`: ten integer digits, zero-padded, and five decimals.
-    public var normal: String {
-        let whole = String(ticks / SwiftTimestamp.ticksPerSecond)
-        let fraction = String(ticks % SwiftTimestamp.ticksPerSecond)
-        return String(repeating: "0", count: max(0, 10 - whole.count)) + whole + "."
-            + String(repeating: "0", count: 5 - fraction.count) + fraction
-    }
+    public var normal: String { format(withOffset: false) }
 
     /// ``normal`` plus `_<16 hex>` when there is an offset.
-    public var `internal`: String {
-        guard offset != 0 else { return normal }
-        let hex = String(offset, radix: 16)
-        return normal + "_" + String(repeating: "0", count: 16 - hex.count) + hex
+    public var `internal`: String { format(withOffset: offset != 0) }
+
+    /// Writes the digits straight into the string's storage.
+    private func format(withOffset: Bool) -> String {
+        String(unsafeUninitializedCapacity: withOffset ? 33 : 16) { buffer in
+            var value = ticks
+            for index in stride(from: 15, through: 0, by: -1) where index != 10 {
+                buffer[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+            }
+            buffer[10] = UInt8(ascii: ".")
+            guard withOffset else { return 16 }
+            buffer[16] = UInt8(ascii: "_")
+            var rest = offset
+            for index in stride(from: 32, through: 17, by: -1) {
+                buffer[index] = Hex.digit(UInt8(rest & 0xF))
+                rest >>= 4
+            }
+            return 33
+        }
     }
 
     public var description: String { `internal` }
@@ -84,11 +126,5 @@ public struct SwiftTimestamp: Hashable, Comparable, Sendable, CustomStringConver
 
     public static func < (lhs: SwiftTimestamp, rhs: SwiftTimestamp) -> Bool {
         (lhs.ticks, lhs.offset) < (rhs.ticks, rhs.offset)
-    }
-}
-
-extension String {
-    fileprivate func padding(toLength length: Int, withPad pad: Character) -> String {
-        count >= length ? String(prefix(length)) : self + String(repeating: pad, count: length - count)
     }
 }
