@@ -24,19 +24,25 @@ extension DiskObjectStore {
         var hasher: ETagHasher? = digest.isComputed ? ETagHasher() : nil
         var checksum = CRC32()
         var sizeBytes = 0
-        var pending: [UInt8] = []
-        defer { statistics.release(pending.count) }
+        // Chunks wait until a write buffer's worth has come (one trip to the disk threads
+        // per buffer), as they came: the writer copies each once, into the page cache or
+        // its staging buffer.
+        var pending: [[UInt8]] = []
+        var pendingBytes = 0
+        defer { statistics.release(pendingBytes) }
         do {
             for try await chunk in body {
                 hasher?.update(chunk)
                 checksum.update(chunk)
                 sizeBytes += chunk.count
                 statistics.hold(chunk.count)
-                if pending.isEmpty { pending = chunk } else { pending.append(contentsOf: chunk) }
-                if pending.count >= writeBufferBytes {
+                pending.append(chunk)
+                pendingBytes += chunk.count
+                if pendingBytes >= writeBufferBytes {
                     try await writer.append(pending)
-                    statistics.release(pending.count)
+                    statistics.release(pendingBytes)
                     pending = []
+                    pendingBytes = 0
                 }
             }
             let etag = try digest.etag { hasher?.finalize() ?? "" }
@@ -107,32 +113,25 @@ final class DataFileWriter: @unchecked Sendable {
 
     deinit { releaseStaging() }
 
-    func append(_ bytes: [UInt8]) async throws {
+    /// Writes `chunks` in order, behind what is written.
+    func append(_ chunks: [[UInt8]]) async throws {
         try await store.io.run {
             try self.openIfNeeded()
-            if self.staging != nil {
-                try self.stage(bytes)
-            } else {
-                try PosixFile.write(self.fd, bytes, at: self.offset)
-                self.offset += bytes.count
-            }
+            try self.write(chunks)
         }
     }
 
-    /// Writes the last bytes and the final prefix, syncs and installs the file.
+    /// Writes the last chunks and the final prefix, syncs and installs the file.
     /// `bodyChecksum` is the CRC-32 of the whole body.
-    func finish(_ bytes: [UInt8], sizeBytes: Int, etag: String, bodyChecksum: CRC32) async throws {
+    func finish(_ chunks: [[UInt8]], sizeBytes: Int, etag: String, bodyChecksum: CRC32) async throws {
         try await store.io.run {
             try self.openIfNeeded()
+            try self.write(chunks)
             if let staging = self.staging {
-                try self.stage(bytes)
                 guard PosixFile.setDirectIO(self.fd, false) else { throw PosixFile.fail("fcntl") }
                 try PosixFile.write(self.fd, UnsafeRawBufferPointer(rebasing: staging[0..<self.staged]), at: self.offset)
                 self.offset += self.staged
                 self.releaseStaging()
-            } else if !bytes.isEmpty {
-                try PosixFile.write(self.fd, bytes, at: self.offset)
-                self.offset += bytes.count
             }
             let md5 = DiskFileFormat.md5Bytes(hex: etag)
             let checksum = DiskFileFormat.checksumBeforeBody(record: self.record, md5: md5)
@@ -181,6 +180,17 @@ final class DataFileWriter: @unchecked Sendable {
         if large, let windows = store.writeWindows, PosixFile.setDirectIO(fd, true) {
             staging = windows.take()
             store.statistics.countDirectWrite()
+        }
+    }
+
+    private func write(_ chunks: [[UInt8]]) throws {
+        for chunk in chunks where !chunk.isEmpty {
+            if staging != nil {
+                try stage(chunk)
+            } else {
+                try PosixFile.write(fd, chunk, at: offset)
+                offset += chunk.count
+            }
         }
     }
 
