@@ -1,6 +1,8 @@
 import Testing
 import ShoalCore
+import ShoalPorts
 import ShoalSwiftAPI
+import Synchronization
 @testable import ShoalStorage
 
 /// TempAuth at its place in the stack: tokens, account ownership, ACLs, the reserved account.
@@ -110,5 +112,41 @@ import ShoalSwiftAPI
                 #expect(dloRead.text != "top secret", "DLO leaked another container")
             }
         }
+    }
+}
+
+/// TempAuth's table of opened tokens keeps the sealer's rules: expiry holds for a token
+/// seen before, and nothing refused is kept.
+@Suite struct TempAuthTokenTableTests {
+    struct Nothing: StorageHandler {
+        func handle(_ request: StorageRequest) async -> StorageResponse { .empty(204) }
+    }
+
+    @Test func aTokenSeenBeforeStillExpiresAndAForgedOneIsNeverKept() throws {
+        let secret = ClusterSecret(phrase: "token table test")
+        let clock = Mutex<Int64>(100)
+        let auth = TempAuth(next: Nothing(), secret: secret, now: { clock.withLock { $0 } })
+        let identity = AuthIdentity(account: "AUTH_a", user: "u", groups: ["a:u"], expiresAt: 200)
+        let token = try AuthTokenSealer(secret: secret).seal(identity, nonce: Array(repeating: 7, count: 12))
+        #expect(auth.identity(token: token) == identity)
+        #expect(auth.identity(token: token) == identity)
+        clock.withLock { $0 = 200 }
+        #expect(auth.identity(token: token) == nil)
+        let other = try AuthTokenSealer(secret: ClusterSecret(phrase: "another cluster")).seal(identity, nonce: Array(repeating: 7, count: 12))
+        clock.withLock { $0 = 150 }
+        #expect(auth.identity(token: other) == nil)
+        #expect(auth.identity(token: other) == nil)
+        #expect(auth.opened.identity(of: other, now: 150) == nil)
+        #expect(auth.identity(token: token) == identity)
+    }
+
+    @Test func theTableEmptiesWhenFull() {
+        let table = OpenedTokens()
+        let identity = AuthIdentity(account: "AUTH_a", user: "u", groups: [], expiresAt: 10)
+        for index in 0..<OpenedTokens.capacity { table.keep(identity, of: "t\(index)") }
+        #expect(table.identity(of: "t0", now: 5) == identity)
+        table.keep(identity, of: "one more")
+        #expect(table.identity(of: "t0", now: 5) == nil)
+        #expect(table.identity(of: "one more", now: 5) == identity)
     }
 }

@@ -4,6 +4,7 @@ import ShoalCore
 import ShoalKeystoneAPI
 import ShoalPorts
 import ShoalSwiftAPI
+import Synchronization
 
 /// OpenStack Swift's TempAuth over stateless tokens, as a stage of the storage pipeline.
 ///
@@ -53,6 +54,7 @@ public struct TempAuth: StorageHandler {
     let now: @Sendable () -> Int64
     let nonce: @Sendable () -> [UInt8]
     let logger: Logger
+    let opened = OpenedTokens()
 
     public init(
         next: any StorageHandler, secret: ClusterSecret, configuration: Configuration = Configuration(),
@@ -110,7 +112,11 @@ public struct TempAuth: StorageHandler {
     public func identity(token: String?) -> AuthIdentity? {
         guard let token, !token.isEmpty else { return nil }
         if token.hasPrefix(KeystoneTokenSealer.prefix) { return identity(keystoneToken: token) }
-        return try? sealer.open(token, now: now())
+        let now = now()
+        if let identity = opened.identity(of: token, now: now) { return identity }
+        guard let identity = try? sealer.open(token, now: now) else { return nil }
+        opened.keep(identity, of: token)
+        return identity
     }
 
     /// A project-scoped Identity token as keystoneauth sees it: the project's account, owned
@@ -298,5 +304,26 @@ public struct TempAuth: StorageHandler {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+}
+
+/// Tokens opened lately, by their text: a client sends the same token with every request,
+/// and opening one (decrypt, then JSON) costs more than the rest of the check. Only what
+/// ``AuthTokenSealer/open(_:now:)`` accepted is kept, and its expiry is checked on every
+/// use as the sealer checks it; the table is emptied when it reaches ``capacity``.
+final class OpenedTokens: Sendable {
+    static let capacity = 4_096
+    private let table = Mutex<[String: AuthIdentity]>([:])
+
+    func identity(of token: String, now: Int64) -> AuthIdentity? {
+        guard let identity = table.withLock({ $0[token] }) else { return nil }
+        return identity.expiresAt > now ? identity : nil
+    }
+
+    func keep(_ identity: AuthIdentity, of token: String) {
+        table.withLock { table in
+            if table.count >= Self.capacity { table.removeAll(keepingCapacity: true) }
+            table[token] = identity
+        }
     }
 }
