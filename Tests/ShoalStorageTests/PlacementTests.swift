@@ -74,4 +74,43 @@ struct PlacementTests {
         #expect(Placement.updatePairing(slots: 2, updates: ["a", "b", "c"]) == [["a", "c"], ["b"]])
         #expect(Placement.updatePairing(slots: 3, updates: ["a"]) == [["a"], [], []])
     }
+
+    /// Slots and updates named `<node>.<thing>`: a slot updates the replica on its own node.
+    static func pairLocally(_ slots: [String], _ updates: [String]) -> [[String]] {
+        Placement.updatePairing(slots: slots, updates: updates) { $0.split(separator: ".")[0] == $1.split(separator: ".")[0] }
+    }
+
+    @Test func aSlotUpdatesTheReplicaOnItsOwnNodeFirst() {
+        #expect(Self.pairLocally(["n1.o", "n2.o", "n3.o"], ["n3.c", "n1.c", "n2.c"]) == [["n1.c"], ["n2.c"], ["n3.c"]])
+        // Without a local one, Swift's order to the slots left.
+        #expect(Self.pairLocally(["n1.o", "n2.o", "n4.o"], ["n3.c", "n2.c", "n5.c"]) == [["n3.c"], ["n2.c"], ["n5.c"]])
+        #expect(Self.pairLocally(["n1.o", "n2.o"], ["n3.c", "n2.c", "n1.c"]) == [["n1.c", "n3.c"], ["n2.c"]])
+        // Two replicas on one node: the slot takes one, the other goes by the rule.
+        #expect(Self.pairLocally(["n1.o", "n2.o", "n3.o"], ["n1.a", "n1.b", "n3.c"]) == [["n1.a"], ["n1.b"], ["n3.c"]])
+        #expect(Self.pairLocally([], ["n1.c"]) == [])
+    }
+
+    @Test func everyUpdateGoesToExactlyOneSlotAndNoSlotTakesMoreThanItsShare() {
+        var random = SeededRandom(seed: 0x9A1E)
+        for _ in 0..<2_000 {
+            let nodes = Int.random(in: 1...6, using: &random)
+            let slots = (0..<Int.random(in: 1...5, using: &random)).map { "n\(Int.random(in: 0..<nodes, using: &random)).o\($0)" }
+            let updates = (0..<Int.random(in: 0...5, using: &random)).map { "n\(Int.random(in: 0..<nodes, using: &random)).c\($0)" }
+            let pairing = Self.pairLocally(slots, updates)
+            #expect(pairing.count == slots.count)
+            #expect(pairing.flatMap { $0 }.sorted() == updates.sorted())
+            let share = (updates.count + slots.count - 1) / slots.count
+            #expect(pairing.allSatisfy { $0.count <= share })
+            // An update goes to another node's slot only when every slot on its own node
+            // already updates a replica of that node.
+            let node = { (name: String) in name.split(separator: ".")[0] }
+            for (index, assigned) in pairing.enumerated() {
+                for update in assigned where node(update) != node(slots[index]) {
+                    for (other, slot) in slots.enumerated() where node(slot) == node(update) {
+                        #expect(pairing[other].contains { node($0) == node(slot) }, "\(slots) \(updates) \(pairing)")
+                    }
+                }
+            }
+        }
+    }
 }

@@ -26,6 +26,9 @@ struct ProxyObjectTests {
         let containerNodes = cluster.primaries(account: path.0, container: path.1).map { "node\($0)-d0" }
         let updates = puts.compactMap { $0.head.headers[BackendHeader.containerDevice] }
         #expect(updates.count == 3 && Set(updates) == Set(containerNodes))
+        for put in puts where containerNodes.contains("node\(put.node)-d0") {
+            #expect(put.head.headers[BackendHeader.containerDevice] == "node\(put.node)-d0")
+        }
     }
 
     /// A chunked upload's length is unknown until it ends: no footer, each replica hashes.
@@ -105,9 +108,12 @@ struct ProxyObjectTests {
         let puts = cluster.log.matching("PUT", object: true)
         #expect(Set(puts.map(\.node)) == [primaries[0], primaries[2], handoff])
         #expect(puts.allSatisfy { $0.body == payload })
-        // The handoff carries the container update of the primary it stands in for.
+        // Every container replica is still told, once; a node that holds one tells its own
+        // (in process), the others take the rest.
         let containerNodes = cluster.primaries(account: path.0, container: path.1).map { "node\($0)-d0" }
-        #expect(puts.first { $0.node == handoff }?.head.headers[BackendHeader.containerDevice] == containerNodes[1])
+        let named = puts.compactMap { put in put.head.headers[BackendHeader.containerDevice].map { (put.node, $0) } }
+        #expect(named.map(\.1).sorted() == containerNodes.sorted())
+        for (node, device) in named where containerNodes.contains("node\(node)-d0") { #expect(device == "node\(node)-d0") }
     }
 
     @Test func withNoHandoffLeftEveryContainerReplicaStillGetsTheUpdate() async {

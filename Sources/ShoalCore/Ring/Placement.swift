@@ -73,9 +73,31 @@ public enum Placement {
     /// many container replicas as object replicas the pairing is one to one, and extra
     /// container replicas ride along on the first slots.
     public static func updatePairing<Device>(slots: Int, updates: [Device]) -> [[Device]] {
-        guard slots > 0 else { return [] }
-        var pairing = [[Device]](repeating: [], count: slots)
-        for (index, device) in updates.enumerated() { pairing[index % slots].append(device) }
+        updatePairing(slots: Array(repeating: (), count: max(0, slots)), updates: updates) { _, _ in false }
+    }
+
+    /// The same, with each slot first given a container replica on its own node when there
+    /// is one (its update then never leaves the node); the others follow in Swift's order,
+    /// each to the slot with the fewest so far. Every container replica goes to exactly
+    /// one slot, at most ⌈updates ÷ slots⌉ to a slot, and every node that computes the
+    /// pairing from the same ring gets the same one.
+    public static func updatePairing<Slot, Device>(
+        slots: [Slot], updates: [Device], sameNode: (Slot, Device) -> Bool
+    ) -> [[Device]] {
+        guard !slots.isEmpty else { return [] }
+        var pairing = [[Device]](repeating: [], count: slots.count)
+        var rest: [Device] = []
+        for device in updates {
+            if let slot = slots.indices.first(where: { pairing[$0].isEmpty && sameNode(slots[$0], device) }) {
+                pairing[slot].append(device)
+            } else {
+                rest.append(device)
+            }
+        }
+        for device in rest {
+            let fewest = pairing.indices.min { pairing[$0].count < pairing[$1].count }!
+            pairing[fewest].append(device)
+        }
         return pairing
     }
 }

@@ -181,13 +181,14 @@ public final class ProxyServer: StorageHandler {
     func snapshot() async -> ClusterSnapshot { await configuration.cluster.snapshot() }
 
     /// Which container (or account) replicas each write target updates, by target device:
-    /// Swift's pairing over the targets actually written, so every replica of the listing
-    /// is told even when a down node left fewer targets than replicas (its update then
-    /// waits as an async pending where it could not be delivered).
+    /// a pairing over the targets actually written, so every replica of the listing is
+    /// told even when a down node left fewer targets than replicas (its update then waits
+    /// as an async pending where it could not be delivered). A target on a node that holds
+    /// a replica of the listing updates that one, in process (``Placement/updatePairing(slots:updates:sameNode:)``).
     /// A device a replica is leaving updates nothing: the new owners carry the listing.
     static func updates(for targets: [Placement.WriteTarget], replicas: [DeviceRecord]) -> [DeviceID: [DeviceRecord]] {
         let ordered = targets.filter { !$0.isLeaving }.sorted { $0.replicaIndex < $1.replicaIndex }
-        let pairing = Placement.updatePairing(slots: ordered.count, updates: replicas)
+        let pairing = Placement.updatePairing(slots: ordered, updates: replicas) { $0.device.node == $1.node }
         return Dictionary(zip(ordered.map(\.device.id), pairing), uniquingKeysWith: { first, _ in first })
     }
 

@@ -66,7 +66,9 @@ public struct ObjectExpirer: Sendable {
         let containerPartition = Placement.partition(of: hasher, in: ring, account: entry.account, container: entry.container)
         let slots = ring.primaries(of: partition)
         let slot = slots.firstIndex { $0.id == device } ?? 0
-        let pairing = Placement.updatePairing(slots: max(1, slots.count), updates: ring.primaries(of: containerPartition))
+        let pairing = slots.isEmpty
+            ? Placement.updatePairing(slots: 1, updates: ring.primaries(of: containerPartition))
+            : Placement.updatePairing(slots: slots, updates: ring.primaries(of: containerPartition)) { $0.node == $1.node }
         let containers = pairing.isEmpty ? [] : pairing[min(slot, pairing.count - 1)]
         let timestamp = SwiftTimestamp(ticks: entry.deleteAt * SwiftTimestamp.ticksPerSecond)
         let head = BackendRequestHead(
