@@ -78,7 +78,7 @@ let package = Package(
         ),
         .target(
             name: "ShoalDiskStore",
-            dependencies: ["ShoalCore", "ShoalPorts", "CZlib", .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["ShoalCore", "ShoalPorts", "CZlib", "CISAL", .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: optimizedEvenInDebug
         ),
         .target(
@@ -97,6 +97,7 @@ let package = Package(
             ]
         ),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
+        .systemLibrary(name: "CISAL", path: "Sources/CISAL", providers: [.apt(["libisal-dev"])]),
         .target(
             name: "ShoalStorage",
             // Swift's proxy, object, container and account roles, their updaters and middlewares.

@@ -24,6 +24,35 @@ struct BodyChecksumTests {
         #expect(whole.followed(by: empty) == whole && empty.followed(by: whole) == whole)
     }
 
+    /// The fast CRC is zlib's CRC-32 bit for bit (files written before it must still check):
+    /// against a bit-at-a-time reference, over lengths around the vector widths, fed in
+    /// random pieces, from unaligned starts.
+    @Test func theFastCRCIsZlibsCRCOnEveryLengthAndSplit() {
+        func reference(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+            var crc: UInt32 = 0xFFFF_FFFF
+            for byte in bytes {
+                crc ^= UInt32(byte)
+                for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+            }
+            return ~crc
+        }
+        var random = SeededRandom(seed: 0xC4C)
+        let data = bodyBytes(9_000, seed: 9)
+        for length in Array(0...300) + [511, 512, 513, 1_023, 1_024, 4_095, 4_096, 4_097, 8_999] {
+            let start = Int.random(in: 0...(data.count - length), using: &random)
+            let slice = data[start..<(start + length)]
+            var crc = CRC32()
+            var offset = slice.startIndex
+            while offset < slice.endIndex {
+                let piece = min(slice.endIndex - offset, Int.random(in: 1...700, using: &random))
+                slice[offset..<(offset + piece)].withUnsafeBytes { crc.update($0) }
+                offset += piece
+            }
+            #expect(crc.value == reference(slice), "length \(length) from \(start)")
+            #expect(crc.count == length)
+        }
+    }
+
     /// Bit rot in a body the first read does not bring in whole, and in one it does: both
     /// are caught by the checksum (the reason names it), quarantined, then gone.
     @Test(arguments: [100_000, 1_000]) func aRottenBodyIsCaughtByItsChecksum(size: Int) async throws {
