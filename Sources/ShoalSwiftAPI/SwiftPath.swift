@@ -1,3 +1,5 @@
+import ShoalCore
+
 /// What a `/v1/...` request is about, parsed from its raw (percent-encoded) path and
 /// validated as OpenStack Swift validates it: valid UTF-8, no NUL, names within their
 /// lengths, no `/` in account or container names. Names are kept decoded.
@@ -47,7 +49,7 @@ public enum SwiftPath: Hashable, Sendable {
         var iterator = piece.utf8.makeIterator()
         while let byte = iterator.next() {
             if byte == UInt8(ascii: "%") {
-                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                guard let high = iterator.next().flatMap(Hex.value(of:)), let low = iterator.next().flatMap(Hex.value(of:)) else {
                     throw .badRequest("Invalid percent-encoding")
                 }
                 bytes.append(high << 4 | low)
@@ -59,14 +61,5 @@ public enum SwiftPath: Hashable, Sendable {
             throw .preconditionFailed("Invalid UTF8 or contains NULL")
         }
         return text
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case 0x30...0x39: byte - 0x30
-        case 0x41...0x46: byte - 0x41 + 10
-        case 0x61...0x66: byte - 0x61 + 10
-        default: nil
-        }
     }
 }

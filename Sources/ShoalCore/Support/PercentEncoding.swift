@@ -14,7 +14,7 @@ public enum PercentEncoding {
             } else if byte == UInt8(ascii: "%"),
                       case let first = bytes.index(after: index), first < bytes.endIndex,
                       case let second = bytes.index(after: first), second < bytes.endIndex,
-                      let high = hexValue(bytes[first]), let low = hexValue(bytes[second]) {
+                      let high = Hex.value(of: bytes[first]), let low = Hex.value(of: bytes[second]) {
                 out.append(high << 4 | low)
                 index = second
             } else {
@@ -28,14 +28,5 @@ public enum PercentEncoding {
     /// The decoded text, nil when the bytes it decodes to are not UTF-8.
     public static func decode<Text: StringProtocol>(_ text: Text, plusAsSpace: Bool) -> String? {
         String(validating: decode(text.utf8, plusAsSpace: plusAsSpace), as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }
