@@ -53,13 +53,16 @@ extension DiskObjectStore {
         }
         let served = range.map { _ in start...(start + length - 1) }
         let partition = key.partition, hash = key.hash, file = opened.file
-        if range == nil, size > 0, opened.leading.count == size, !opened.leadingIsIntact {
-            // Read whole at open and bad: never served, and out of the way for the replicator.
+        // A body read whole at open is checked here, once: bad, it is never served and goes out
+        // of the way for the replicator; good, the cursor need not check it again.
+        let readWhole = range == nil && size > 0 && opened.leading.count == size
+        if readWhole, !opened.leadingIsIntact {
             PosixFile.closeFile(opened.fd)
             try await quarantine(file: file, partition: partition, hash: hash)
             return nil
         }
-        let cursor = FileBodyCursor(store: self, opened: opened, start: start, length: length, checking: opened.check) {
+        let check = readWhole ? nil : opened.check
+        let cursor = FileBodyCursor(store: self, opened: opened, start: start, length: length, checking: check) {
             try? await self.quarantine(file: file, partition: partition, hash: hash)
         }
         return ObjectReader(metadata: opened.metadata, path: opened.path, range: served,

@@ -68,19 +68,14 @@ public enum Placement {
         return Array((local + remote + moving + handoffs).prefix(bound))
     }
 
-    /// Which container replicas each object replica slot updates (Swift's
-    /// `_backend_requests`): container `j` goes to slot `j % objectReplicas`, so with as
-    /// many container replicas as object replicas the pairing is one to one, and extra
-    /// container replicas ride along on the first slots.
-    public static func updatePairing<Device>(slots: Int, updates: [Device]) -> [[Device]] {
-        updatePairing(slots: Array(repeating: (), count: max(0, slots)), updates: updates) { _, _ in false }
-    }
-
-    /// The same, with each slot first given a container replica on its own node when there
-    /// is one (its update then never leaves the node); the others follow in Swift's order,
-    /// each to the slot with the fewest so far. Every container replica goes to exactly
-    /// one slot, at most ⌈updates ÷ slots⌉ to a slot, and every node that computes the
-    /// pairing from the same ring gets the same one.
+    /// Which container replicas each object replica slot updates. Swift's rule
+    /// (`_backend_requests`) sends container `j` to slot `j % objectReplicas`: one to one
+    /// when the counts match, extra container replicas riding on the first slots. Here each
+    /// slot is first given a container replica on its own node when there is one (its
+    /// update then never leaves the node); the others follow in Swift's order, each to the
+    /// slot with the fewest so far (which is Swift's rule exactly when nothing is local).
+    /// Every container replica goes to exactly one slot, at most ⌈updates ÷ slots⌉ to a
+    /// slot, and every node that computes the pairing from the same ring gets the same one.
     public static func updatePairing<Slot, Device>(
         slots: [Slot], updates: [Device], sameNode: (Slot, Device) -> Bool
     ) -> [[Device]] {

@@ -66,10 +66,9 @@ public struct ObjectExpirer: Sendable {
         let containerPartition = Placement.partition(of: hasher, in: ring, account: entry.account, container: entry.container)
         let slots = ring.primaries(of: partition)
         let slot = slots.firstIndex { $0.id == device } ?? 0
-        let pairing = slots.isEmpty
-            ? Placement.updatePairing(slots: 1, updates: ring.primaries(of: containerPartition))
-            : Placement.updatePairing(slots: slots, updates: ring.primaries(of: containerPartition)) { $0.node == $1.node }
-        let containers = pairing.isEmpty ? [] : pairing[min(slot, pairing.count - 1)]
+        let updates = ring.primaries(of: containerPartition)
+        let containers = slots.isEmpty
+            ? updates : Placement.updatePairing(slots: slots, updates: updates) { $0.node == $1.node }[slot]
         let timestamp = SwiftTimestamp(ticks: entry.deleteAt * SwiftTimestamp.ticksPerSecond)
         let head = BackendRequestHead(
             method: "DELETE", device: device, partition: partition, account: entry.account, container: entry.container,
