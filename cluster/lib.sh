@@ -42,10 +42,14 @@ start_node() {
   mkdir -p "$data"
   local args=(start --name "node$n" --data-dir "$data" --zone "z$n"
     --rest "$HOST:$(rest_port "$n")" --bind "$HOST:$(cluster_port "$n")")
+  # Node 1 founds the cluster and makes its secret. A shell that sourced an earlier
+  # cluster's openrc still exports SHOAL_SECRET_FILE, which `shoal start` would take as
+  # its option and then fail to read (that cluster's folder is gone).
+  local env_clear=(env -u SHOAL_SECRET_FILE -u SHOAL_CLUSTER_SECRET -u SHOAL_JOIN)
   if [ "$n" != 1 ]; then
     args+=(--join "$HOST:$(cluster_port 1)" --secret-file "$RUN/node1/cluster.secret")
   fi
-  "$(shoal_bin)" "${args[@]}" "$@" >>"$RUN/node$n.log" 2>&1 &
+  "${env_clear[@]}" "$(shoal_bin)" "${args[@]}" "$@" >>"$RUN/node$n.log" 2>&1 &
   local pid=$!
   echo "$pid" >"$RUN/node$n.pid"
   wait_for 60 "node$n /healthcheck" curl -fsS "http://$HOST:$(rest_port "$n")/healthcheck" || {
