@@ -46,6 +46,41 @@ struct WireTests {
         #expect(throws: WireError.invalidValue(field: "node id")) { try NodeID(wireBytes: [0x02, 0x2F, 0x2F]) }
     }
 
+    @Test("strings read in place agree with the standard library's validation, byte for byte", arguments: [1, 2, 3])
+    func stringsAgainstValidation(seed: UInt64) throws {
+        var random = SeededRandom(seed: seed)
+        // Pieces of ASCII, valid multi-byte UTF-8 and bytes that are not UTF-8, placed at
+        // every alignment (a word-at-a-time test must see a high bit in the head and tail).
+        let pieces: [[UInt8]] = [
+            Array("x-object-meta-colour".utf8), Array("é".utf8), Array("日本".utf8), Array("🐟".utf8),
+            [0x80], [0xC3, 0x28], [0xE2, 0x82], [0xFF], [0xED, 0xA0, 0x80], [0],
+        ]
+        for _ in 0..<2_000 {
+            var raw: [UInt8] = []
+            for _ in 0..<Int.random(in: 0...6, using: &random) {
+                if Bool.random(using: &random) {
+                    raw += (0..<Int.random(in: 0...19, using: &random)).map { _ in UInt8.random(in: 0x20...0x7E, using: &random) }
+                } else {
+                    raw += pieces.randomElement(using: &random)!
+                }
+            }
+            var writer = ByteWriter()
+            writer.write(UInt8(0xAB))
+            writer.writeBytes(raw)
+            writer.write(UInt8(0xCD))
+            var reader = ByteReader(writer.bytes)
+            #expect(try reader.readUInt8() == 0xAB)
+            if let expected = String(validating: raw, as: UTF8.self) {
+                let read = try reader.readString()
+                #expect(read == expected)
+                #expect(Array(read.utf8) == raw)
+                #expect(try reader.readUInt8() == 0xCD)
+            } else {
+                #expect(throws: WireError.invalidUTF8(field: "string")) { try reader.readString() }
+            }
+        }
+    }
+
     @Test("the envelope header is 20 bytes and round-trips every kind")
     func envelope() throws {
         for kind in Envelope.Kind.allCases {

@@ -97,10 +97,40 @@ public struct ByteReader: Sendable {
         return try readRaw(count: count)
     }
 
+    /// A length-prefixed UTF-8 string, refused (``WireError/invalidUTF8(field:)``) when its
+    /// bytes are not valid UTF-8. Read in place: an ASCII string (header names and values,
+    /// paths, timestamps: nearly every string on the wire) becomes a `String` in one step,
+    /// and only the rest goes through the standard library's validating initialiser.
     public mutating func readString(field: String = "string", limit: Int = 65_536) throws(WireError) -> String {
-        let raw = try readBytes(field: field, limit: limit)
-        guard let value = String(validating: raw, as: UTF8.self) else { throw .invalidUTF8(field: field) }
+        let count = try readCount(field: field, limit: min(limit, remaining))
+        try need(count)
+        let start = offset
+        let value: String? = bytes.withUnsafeBufferPointer { all in
+            let raw = UnsafeBufferPointer(rebasing: all[start..<start + count])
+            if Self.isASCII(raw) { return String(decoding: raw, as: UTF8.self) }
+            return String(validating: raw, as: UTF8.self)
+        }
+        guard let value else { throw .invalidUTF8(field: field) }
+        offset += count
         return value
+    }
+
+    /// Whether every byte is below 0x80, eight at a time.
+    @inline(__always)
+    static func isASCII(_ raw: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = raw.baseAddress else { return true }
+        var index = 0
+        let words = raw.count / 8
+        var high: UInt64 = 0
+        for word in 0..<words {
+            high |= UnsafeRawPointer(base + word * 8).loadUnaligned(as: UInt64.self)
+        }
+        index = words * 8
+        while index < raw.count {
+            high |= UInt64(base[index])
+            index += 1
+        }
+        return high & 0x8080_8080_8080_8080 == 0
     }
 
     public mutating func readRaw(count: Int) throws(WireError) -> [UInt8] {
