@@ -30,6 +30,11 @@ public final class FaultyObjectStore: ObjectStore {
         var tearAfter: Int?
         var torn: [Torn] = []
         var full = false
+        /// Runs before the next `get` reaches the store underneath (another writer getting in
+        /// between a server's look at an object and its read).
+        var beforeNextGet: (@Sendable () async throws -> Void)?
+        var heads = 0
+        var gets = 0
     }
 
     public let base: any ObjectStore
@@ -62,6 +67,15 @@ public final class FaultyObjectStore: ObjectStore {
     private func checkSpace() throws {
         if state.withLock({ $0.full }) { throw Self.outOfSpace }
     }
+
+    /// Runs `action` when the next ``get(_:range:)`` comes, before it reads: a simulation
+    /// puts another version in between a server's look at an object and its read.
+    public func beforeNextGet(_ action: @escaping @Sendable () async throws -> Void) {
+        state.withLock { $0.beforeNextGet = action }
+    }
+
+    /// How many ``head(_:)`` and ``get(_:range:)`` calls came so far: what a read costs the disk.
+    public var reads: (heads: Int, gets: Int) { state.withLock { ($0.heads, $0.gets) } }
 
     /// The writes torn since the last call, oldest first; the list starts empty again.
     public func takeTornWrites() -> [Torn] {
@@ -102,10 +116,19 @@ public final class FaultyObjectStore: ObjectStore {
     }
 
     public func get(_ key: ObjectKey, range: ClosedRange<Int>?) async throws -> ObjectReader? {
-        try await base.get(key, range: range)
+        let action = state.withLock { state in
+            defer { state.beforeNextGet = nil }
+            state.gets += 1
+            return state.beforeNextGet
+        }
+        try await action?()
+        return try await base.get(key, range: range)
     }
 
-    public func head(_ key: ObjectKey) async throws -> ObjectState { try await base.head(key) }
+    public func head(_ key: ObjectKey) async throws -> ObjectState {
+        state.withLock { $0.heads += 1 }
+        return try await base.head(key)
+    }
 
     public func delete(_ key: ObjectKey, timestamp: SwiftTimestamp) async throws -> DeleteOutcome {
         try checkSpace()

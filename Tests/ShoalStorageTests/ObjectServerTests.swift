@@ -176,6 +176,46 @@ struct ObjectServerTests {
         }
     }
 
+    /// A whole GET opens the object once and describes the body it sends; a ranged GET
+    /// that meets a newer version between its look and its read answers 503 (the proxy
+    /// tries the next replica) rather than bytes its headers do not describe.
+    @Test func aReadDescribesTheVersionItSends() async throws {
+        try await withStorageCluster { cluster in
+            try await cluster.createAccount("AUTH_test")
+            try await cluster.createContainer("AUTH_test", "photos")
+            try await cluster.putObject(path, "0123456789", at: ts(10))
+            let disk = cluster.nodes[0].disk
+            let before = disk.reads
+            let whole = try await cluster.send(cluster.request("GET", path))
+            #expect(whole.text == "0123456789")
+            #expect(disk.reads.heads == before.heads)
+            #expect(disk.reads.gets == before.gets + 1)
+            let notModified = try await cluster.send(cluster.request("GET", path, headers: [
+                "If-None-Match": "\"\(ETagHasher.hex(of: Array("0123456789".utf8)))\"",
+            ]))
+            #expect(notModified.status == 304)
+            #expect(notModified.body.isEmpty)
+
+            // An overwrite with a shorter body lands between the ranged GET's look and read.
+            disk.beforeNextGet { try await cluster.putObject(self.path, "abc", at: ts(20)) }
+            let raced = try await cluster.send(cluster.request("GET", path, headers: ["Range": "bytes=5-9"]))
+            #expect(raced.status == 503)
+            let after = try await cluster.send(cluster.request("GET", path))
+            #expect(after.status == 200)
+            #expect(after.text == "abc")
+            #expect(after.headers["Content-Length"] == "3")
+            #expect(after.headers["X-Timestamp"] == ts(20).normal)
+
+            // A whole GET of an object deleted meanwhile still gets the tombstone's time.
+            disk.beforeNextGet {
+                _ = try await cluster.send(cluster.request("DELETE", self.path, headers: [BackendHeader.timestamp: ts(30).internal]))
+            }
+            let deleted = try await cluster.send(cluster.request("GET", path))
+            #expect(deleted.status == 404)
+            #expect(deleted.headers[BackendHeader.backendTimestamp] == ts(30).internal)
+        }
+    }
+
     @Test func conditionalReads() async throws {
         try await withStorageCluster { cluster in
             try await cluster.createAccount("AUTH_test")

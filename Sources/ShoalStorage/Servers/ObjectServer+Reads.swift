@@ -16,6 +16,20 @@ extension ObjectServer {
     }
 
     func get(_ head: BackendRequestHead, key: ObjectKey, store: any ObjectStore) async throws -> StorageResponse {
+        let requested = head.headers["Range"].flatMap(ByteRanges.init(header:))
+        // A whole read (no Range, or one that does not parse, which Swift ignores) opens the
+        // object once: the reader's metadata is what the conditions and headers are about,
+        // so they describe the very body that is sent. Nothing there (deleted, missing, or a
+        // damaged replica just quarantined): the state is looked up for the 404's timestamp.
+        if requested == nil, let reader = try await store.get(key, range: nil) {
+            switch readable(head, found: Found(present: reader.metadata, at: now())) {
+            case .answer(let response): return response  // the reader goes, closing its file
+            case .object(let metadata):
+                var headers = responseHeaders(metadata)
+                headers["Content-Length"] = String(metadata.contentLength)
+                return StorageResponse(status: 200, headers: headers, body: reader.body)
+            }
+        }
         let metadata: ObjectMetadata
         switch try await readable(head, key: key, store: store) {
         case .answer(let response): return response
@@ -23,10 +37,12 @@ extension ObjectServer {
         }
         var headers = responseHeaders(metadata)
         let size = metadata.contentLength
-        let ranges = head.headers["Range"].flatMap(ByteRanges.init(header:))?.resolve(length: Int64(size))
-            .map { Int($0.lowerBound)...Int($0.upperBound) }
+        let ranges = requested?.resolve(length: Int64(size)).map { Int($0.lowerBound)...Int($0.upperBound) }
         guard let ranges else {
+            // Here only when the object appeared between the read above and the look: a
+            // third version since would not be what the conditions were checked against.
             guard let reader = try await store.get(key, range: nil) else { return StorageResponse(.notFound) }
+            guard reader.metadata.timestamp == metadata.timestamp else { return StorageResponse(.serviceUnavailable) }
             headers["Content-Length"] = String(size)
             return StorageResponse(status: 200, headers: headers, body: reader.body)
         }
@@ -34,7 +50,18 @@ extension ObjectServer {
             return StorageResponse(.rangeNotSatisfiable, headers: ["Content-Range": "bytes */\(size)"])
         }
         if ranges.count == 1 {
-            guard let reader = try await store.get(key, range: first) else { return StorageResponse(.notFound) }
+            // The range was resolved against the version looked at; another one since (an
+            // overwrite of another size) would send bytes the headers do not describe, or
+            // not have them at all. The proxy takes a 503 to the next replica, as for any
+            // failed replica.
+            let found: ObjectReader?
+            do {
+                found = try await store.get(key, range: first)
+            } catch ObjectStoreError.rangeNotSatisfiable {
+                return StorageResponse(.serviceUnavailable)
+            }
+            guard let reader = found else { return StorageResponse(.notFound) }
+            guard reader.metadata.timestamp == metadata.timestamp else { return StorageResponse(.serviceUnavailable) }
             headers["Content-Length"] = String(first.count)
             headers["Content-Range"] = "bytes \(first.lowerBound)-\(first.upperBound)/\(size)"
             return StorageResponse(status: 206, headers: headers, body: reader.body)
@@ -62,8 +89,13 @@ extension ObjectServer {
 
     /// The live object a read is about, or the answer when there is none or a condition fails.
     private func readable(_ head: BackendRequestHead, key: ObjectKey, store: any ObjectStore) async throws -> Readable {
+        readable(head, found: try await find(key, in: store, at: now()))
+    }
+
+    /// The answer to a read of what was `found`, or its metadata when the body is to be sent.
+    private func readable(_ head: BackendRequestHead, found: Found) -> Readable {
         let metadata: ObjectMetadata
-        switch try await find(key, in: store, at: now()) {
+        switch found {
         case .missing: return .answer(StorageResponse(.notFound))
         case .deleted(let timestamp):
             return .answer(StorageResponse(.notFound, headers: [BackendHeader.backendTimestamp: timestamp.internal]))

@@ -78,6 +78,15 @@ public struct ObjectServer: BackendServer {
         case deleted(SwiftTimestamp)
         case missing
 
+        /// Stored data, live or past its `X-Delete-At` at `time`.
+        init(present metadata: ObjectMetadata, at time: SwiftTimestamp) {
+            if let deleteAt = metadata.deleteAt, deleteAt <= time.ticks / SwiftTimestamp.ticksPerSecond {
+                self = .expired(metadata)
+            } else {
+                self = .live(metadata)
+            }
+        }
+
         var timestamp: SwiftTimestamp? {
             switch self {
             case .live(let metadata), .expired(let metadata): metadata.timestamp
@@ -91,11 +100,7 @@ public struct ObjectServer: BackendServer {
         switch try await store.head(key) {
         case .missing: return .missing
         case .deleted(let timestamp): return .deleted(timestamp)
-        case .present(let metadata, _):
-            if let deleteAt = metadata.deleteAt, deleteAt <= time.ticks / SwiftTimestamp.ticksPerSecond {
-                return .expired(metadata)
-            }
-            return .live(metadata)
+        case .present(let metadata, _): return Found(present: metadata, at: time)
         }
     }
 
