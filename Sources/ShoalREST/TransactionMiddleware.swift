@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import ShoalCore
 import ShoalSwiftAPI
+import Synchronization
 
 /// Gives every response the headers OpenStack services send on every answer, errors and
 /// 204s included: `X-Trans-Id` and `X-Openstack-Request-Id` (Swift's `tx` + 21 hex + `-`
@@ -33,10 +34,28 @@ public struct TransactionMiddleware<Context: RequestContext>: RouterMiddleware {
 /// Swift's transaction id format: `tx`, 21 random hex digits, `-`, the time as 10 hex digits.
 public enum TransactionID {
     public static func make(now: Date = Date()) -> String {
-        // Two draws of the system generator (one syscall each) give the 84 random bits.
-        var random = SystemRandomNumberGenerator()
-        let bits = withUnsafeBytes(of: (random.next() as UInt64, random.next() as UInt64)) { Array($0) }
+        // 84 bits that never repeat in this process and differ between processes (Swift
+        // takes them from a uuid4): no system call per request.
+        let bits = TransactionID.uniqueBytes16()
         let seconds = withUnsafeBytes(of: UInt64(max(0, now.timeIntervalSince1970)).bigEndian) { Array($0.suffix(5)) }
         return "tx" + Hex.encode(bits).prefix(21) + "-" + Hex.encode(seconds)
+    }
+
+    /// Drawn once per process from the system generator.
+    private static let processSeed: (UInt64, UInt64) = {
+        var random = SystemRandomNumberGenerator()
+        return (random.next(), random.next())
+    }()
+    private static let issued = Atomic<UInt64>(0)
+
+    /// 16 bytes from a per-process counter through a bijective mix keyed by the process
+    /// seed: distinct for every call of a process (the mix of distinct counters is distinct),
+    /// unrelated between processes, and uniform-looking, as a log reader expects of an id.
+    /// Ids are for correlating logs, not secrets.
+    static func uniqueBytes16() -> [UInt8] {
+        let count = issued.wrappingAdd(1, ordering: .relaxed).newValue
+        let first = StableHash.mix(count ^ processSeed.0)
+        let second = StableHash.mix(first ^ processSeed.1)
+        return withUnsafeBytes(of: (first, second)) { Array($0) }
     }
 }

@@ -108,6 +108,9 @@ struct HeaderFormatTests {
         let id = TransactionID.make(now: Date(timeIntervalSince1970: 0x6543_2100))
         #expect(NodeRouterTests.isTransactionID(id))
         #expect(id.hasSuffix("-0065432100"))
-        #expect(Set((0..<100).map { _ in TransactionID.make() }).count == 100)
+        #expect(Set((0..<10_000).map { _ in TransactionID.make() }).count == 10_000)
+        // The random part is not a visible count: neighbours differ in most of their digits.
+        let neighbours = (0..<2).map { _ in Array(TransactionID.make().utf8.dropFirst(2).prefix(21)) }
+        #expect(zip(neighbours[0], neighbours[1]).filter { $0 != $1 }.count >= 10)
     }
 }
