@@ -59,11 +59,22 @@ extension DiskObjectStore {
 
     public func delete(_ key: ObjectKey, timestamp: SwiftTimestamp) async throws -> DeleteOutcome {
         try await io.run {
-            let state = try self.scan(self.hashDirectory(key))
-            if let newest = state.newest, newest.timestamp >= timestamp { return .outdated(existing: newest.timestamp) }
+            // One look serves the answer and the check: the data's metadata (its X-Delete-At
+            // decides between 204 and 404) is read in the same hop as the tombstone's write.
+            let (state, opened) = try self.openCurrent(key)
+            let current: ObjectState
+            if let opened {
+                PosixFile.closeFile(opened.fd)
+                current = .present(opened.metadata, path: opened.path)
+            } else if let newest = state.newest {
+                current = .deleted(newest.timestamp)
+            } else {
+                current = .missing
+            }
+            if let newest = state.newest, newest.timestamp >= timestamp { return .outdated(current: current) }
             let record = DiskFileFormat.tombstoneRecord(path: key.path, timestamp: timestamp)
             try self.commitSmallFile(kind: .tombstone, record: record, timestamp: timestamp, for: key)
-            return .deleted(hadObject: state.newest?.kind == .data)
+            return .deleted(previous: current)
         }
     }
 

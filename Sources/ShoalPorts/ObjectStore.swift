@@ -67,7 +67,8 @@ public protocol ObjectStore: Sendable {
     /// timestamp (for X-Backend-Timestamp), or missing.
     func head(_ key: ObjectKey) async throws -> ObjectState
 
-    /// Writes a tombstone at `timestamp` unless a version at that time or newer is stored.
+    /// Writes a tombstone at `timestamp` unless a version at that time or newer is stored,
+    /// and says what was current (as ``head(_:)`` would, looked at in the same step).
     func delete(_ key: ObjectKey, timestamp: SwiftTimestamp) async throws -> DeleteOutcome
 
     /// Swift's fast POST: stores `metadata` as a `.meta` version that replaces the user

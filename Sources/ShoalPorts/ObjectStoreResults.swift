@@ -45,12 +45,37 @@ public enum ObjectState: Hashable, Sendable {
 }
 
 /// What ``ObjectStore/delete(_:timestamp:)`` did.
+/// Either way it carries what was current when the store looked, in the same step as the
+/// write, which is all the object server needs for its answer (Swift's 204, 404 or 409).
 public enum DeleteOutcome: Hashable, Sendable {
-    /// A tombstone was written; `hadObject` says whether a live version existed (Swift's
-    /// 204 versus 404).
-    case deleted(hadObject: Bool)
-    /// Nothing written: a version at `existing` is as new or newer (Swift's 409).
-    case outdated(existing: SwiftTimestamp)
+    /// A tombstone was written over `previous`.
+    case deleted(previous: ObjectState)
+    /// Nothing written: `current` (data or tombstone) is as new as the delete or newer.
+    case outdated(current: ObjectState)
+
+    /// Whether a tombstone was written.
+    public var wroteTombstone: Bool {
+        if case .deleted = self { true } else { false }
+    }
+
+    /// Whether a live version (data) was current when the store looked.
+    public var hadObject: Bool {
+        switch self {
+        case .deleted(let state), .outdated(let state):
+            if case .present = state { true } else { false }
+        }
+    }
+}
+
+extension ObjectState {
+    /// The time of the current version: the data's, the tombstone's, nil when missing.
+    public var timestamp: SwiftTimestamp? {
+        switch self {
+        case .missing: nil
+        case .deleted(let timestamp): timestamp
+        case .present(let metadata, _): metadata.timestamp
+        }
+    }
 }
 
 /// What ``ObjectStore/post(_:metadata:)`` did.

@@ -91,10 +91,10 @@ public actor InMemoryObjectStore: ObjectStore {
 
     public func delete(_ key: ObjectKey, timestamp: SwiftTimestamp) async throws -> DeleteOutcome {
         let existing = contents[key.partition]?[key.hash]
-        if let existing, existing.version.timestamp >= timestamp { return .outdated(existing: existing.version.timestamp) }
+        let current = state(of: key)
+        if let existing, existing.version.timestamp >= timestamp { return .outdated(current: current) }
         contents[key.partition, default: [:]][key.hash] = Entry(version: .tombstone(timestamp, path: key.path), meta: nil)
-        if case .data? = existing?.version { return .deleted(hadObject: true) }
-        return .deleted(hadObject: false)
+        return .deleted(previous: current)
     }
 
     public func post(_ key: ObjectKey, metadata: ObjectMetadataUpdate) async throws -> PostOutcome {

@@ -54,7 +54,7 @@ struct DiskObjectStoreTests {
         #expect(folder.files(under: "tmp").isEmpty, "no temporary file is left")
         // Tombstones and metadata still go in: they are how space is freed and kept right.
         #expect(try await tight.post(key("before"), metadata: ObjectMetadataUpdate(timestamp: ts(4), userMetadata: ["A": "1"])) == .updated)
-        #expect(try await tight.delete(key("before"), timestamp: ts(5)) == .deleted(hadObject: true))
+        #expect(try await tight.delete(key("before"), timestamp: ts(5)).hadObject)
         // Off, nothing is refused.
         let off = try DiskObjectStore(devicePath: folder.path, reserve: .none)
         _ = try await off.put(key("after"), metadata: metadata(at: ts(6)), body: .bytes([1, 2]), expectedETag: nil)

@@ -103,19 +103,22 @@ struct ObjectStoreConformanceTests {
     func tombstones(kind: StoreKind) async throws {
         let (store, folder) = try kind.make()
         let k = key("t")
-        #expect(try await store.delete(k, timestamp: ts(10)) == .deleted(hadObject: false))
+        #expect(try await store.delete(k, timestamp: ts(10)).described == "deleted over nothing")
         #expect(try await store.head(k) == .deleted(ts(10)))
         _ = try await store.put(k, metadata: metadata(at: ts(20)), body: .bytes([1, 2]), expectedETag: nil)
-        #expect(try await store.delete(k, timestamp: ts(15)) == .outdated(existing: ts(20)))
-        #expect(try await store.delete(k, timestamp: ts(20)) == .outdated(existing: ts(20)))
-        #expect(try await store.delete(k, timestamp: ts(30)) == .deleted(hadObject: true))
+        #expect(try await store.delete(k, timestamp: ts(15)).described == "outdated by data \(ts(20).internal)")
+        #expect(try await store.delete(k, timestamp: ts(20)).described == "outdated by data \(ts(20).internal)")
+        // What the store saw is what head says: merged metadata, X-Delete-At included.
+        let seen = try await store.head(k)
+        #expect(try await store.delete(k, timestamp: ts(30)) == .deleted(previous: seen))
         #expect(try await store.get(k, range: nil) == nil)
         #expect(try await store.head(k) == .deleted(ts(30)))
         // An older PUT after a newer DELETE is refused with the tombstone's time.
         await #expect(throws: ObjectStoreError.outdated(existing: ts(30))) {
             try await store.put(k, metadata: metadata(at: ts(25)), body: .bytes([9]), expectedETag: nil)
         }
-        #expect(try await store.delete(k, timestamp: ts(40)) == .deleted(hadObject: false))
+        #expect(try await store.delete(k, timestamp: ts(40)).described == "deleted over tombstone \(ts(30).internal)")
+        #expect(try await store.delete(k, timestamp: ts(35)).described == "outdated by tombstone \(ts(40).internal)")
         let listed = try await store.objects(inPartition: k.partition)
         #expect(listed == [PartitionObject(hash: k.hash, timestamp: ts(40), isTombstone: true, metaTimestamp: nil)])
         _ = try await store.put(k, metadata: metadata(at: ts(50)), body: .bytes([5]), expectedETag: nil)
@@ -154,7 +157,8 @@ struct ObjectStoreConformanceTests {
         _ = try await store.put(k, metadata: metadata(at: ts(30), user: ["F": "6"]), body: .bytes([2]), expectedETag: nil)
         guard case .present(let fresh, _) = try await store.head(k) else { Issue.record("not present"); return }
         #expect(fresh.userMetadata == ["F": "6"])
-        #expect(try await store.delete(k, timestamp: ts(40)) == .deleted(hadObject: true))
+        let current = try await store.head(k)
+        #expect(try await store.delete(k, timestamp: ts(40)) == .deleted(previous: current))
         #expect(try await store.post(k, metadata: ObjectMetadataUpdate(timestamp: ts(50))) == .notFound(deletedAt: ts(40)))
         _ = folder
     }
@@ -227,5 +231,22 @@ struct ObjectStoreConformanceTests {
         let after = try await store.hashes(in: partition)
         #expect(after[key(names[0]).hash.suffix] != before[key(names[0]).hash.suffix])
         _ = folder
+    }
+}
+
+extension DeleteOutcome {
+    /// What the store did and what it saw, in words a test can compare.
+    var described: String {
+        func seen(_ state: ObjectState) -> String {
+            switch state {
+            case .missing: "nothing"
+            case .deleted(let timestamp): "tombstone \(timestamp.internal)"
+            case .present(let metadata, _): "data \(metadata.timestamp.internal)"
+            }
+        }
+        switch self {
+        case .deleted(let previous): return "deleted over " + seen(previous)
+        case .outdated(let current): return "outdated by " + seen(current)
+        }
     }
 }

@@ -216,6 +216,35 @@ struct ObjectServerTests {
         }
     }
 
+    /// A DELETE looks and writes in one step of the store, and answers as Swift's object
+    /// server does from what was current: 204 over older data, 409 under newer data, 404
+    /// over a tombstone (even a newer one) or nothing, with the current time either way.
+    @Test func aDeleteAnswersFromWhatItFound() async throws {
+        try await withStorageCluster { cluster in
+            try await cluster.createAccount("AUTH_test")
+            try await cluster.createContainer("AUTH_test", "photos")
+            try await cluster.putObject(path, "data", at: ts(20))
+            let disk = cluster.nodes[0].disk
+            let before = disk.reads
+            func delete(at time: Int64) async throws -> Answer {
+                try await cluster.send(cluster.request("DELETE", path, headers: [BackendHeader.timestamp: ts(time).internal]))
+            }
+            let older = try await delete(at: 10)
+            #expect(older.status == 409)
+            #expect(older.headers[BackendHeader.backendTimestamp] == ts(20).internal)
+            let newer = try await delete(at: 30)
+            #expect(newer.status == 204)
+            #expect(newer.headers[BackendHeader.backendTimestamp] == ts(30).internal)
+            let underTombstone = try await delete(at: 25)
+            #expect(underTombstone.status == 404)
+            #expect(underTombstone.headers[BackendHeader.backendTimestamp] == ts(30).internal)
+            let overTombstone = try await delete(at: 40)
+            #expect(overTombstone.status == 404)
+            #expect(overTombstone.headers[BackendHeader.backendTimestamp] == ts(40).internal)
+            #expect(disk.reads.heads == before.heads)
+        }
+    }
+
     @Test func conditionalReads() async throws {
         try await withStorageCluster { cluster in
             try await cluster.createAccount("AUTH_test")

@@ -56,16 +56,13 @@ extension ObjectServer {
 
     func delete(_ head: BackendRequestHead, key: ObjectKey, store: any ObjectStore) async throws -> StorageResponse {
         let timestamp = try head.requiredTimestamp()
-        let found = try await find(key, in: store, at: timestamp)
-        let existing = found.timestamp
-        let status: Int
-        switch found {
-        case .live(let metadata): status = metadata.timestamp < timestamp ? 204 : 409
-        case .expired, .deleted, .missing: status = 404
-        }
+        let found: Found
         if let text = head.headers[BackendHeader.ifDeleteAt] {
+            // The expirer's conditional delete: the stored X-Delete-At must match before
+            // anything is written, so this one looks first.
+            found = try await find(key, in: store, at: timestamp)
             guard let wanted = Int64(text.trimmingWhitespace()) else { throw SwiftError.badRequest("Bad X-If-Delete-At header value") }
-            guard existing != nil else { return StorageResponse(.notFound) }
+            guard found.timestamp != nil else { return StorageResponse(.notFound) }
             let stored: Int64? = switch found {
             case .live(let metadata), .expired(let metadata): metadata.deleteAt
             case .deleted, .missing: nil
@@ -73,17 +70,33 @@ extension ObjectServer {
             guard (stored ?? 0) == wanted else {
                 throw SwiftError.preconditionFailed("X-If-Delete-At and X-Delete-At do not match")
             }
-        }
-        if existing.map({ $0 < timestamp }) ?? true {
+            if found.timestamp.map({ $0 < timestamp }) ?? true {
+                switch try await store.delete(key, timestamp: timestamp) {
+                case .deleted:
+                    await updateContainer(head, key: key, update: ContainerUpdate(
+                        operation: .delete, account: key.account, container: key.container, object: key.object, timestamp: timestamp))
+                case .outdated(let current):
+                    return conflict(current.timestamp ?? timestamp)
+                }
+            }
+        } else {
+            // The store looks and writes in one step and says what it saw.
             switch try await store.delete(key, timestamp: timestamp) {
-            case .deleted:
+            case .deleted(let previous):
+                found = Found(previous, at: timestamp)
                 await updateContainer(head, key: key, update: ContainerUpdate(
                     operation: .delete, account: key.account, container: key.container, object: key.object, timestamp: timestamp))
-            case .outdated(let newer):
-                return conflict(newer)
+            case .outdated(let current):
+                found = Found(current, at: timestamp)
             }
         }
-        let backendTimestamp = max(existing ?? timestamp, timestamp)
+        // Swift's answer: 204 over a live object older than the delete, 409 when the live
+        // one is as new or newer, 404 over nothing, a tombstone or an expired object.
+        let status: Int = switch found {
+        case .live(let metadata): metadata.timestamp < timestamp ? 204 : 409
+        case .expired, .deleted, .missing: 404
+        }
+        let backendTimestamp = max(found.timestamp ?? timestamp, timestamp)
         let headers: HeaderFields = [BackendHeader.backendTimestamp: backendTimestamp.internal]
         switch status {
         case 204: return .empty(204, headers: headers)

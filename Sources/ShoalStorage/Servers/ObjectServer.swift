@@ -78,6 +78,15 @@ public struct ObjectServer: BackendServer {
         case deleted(SwiftTimestamp)
         case missing
 
+        /// What a store said is current, with expiry applied at `time`.
+        init(_ state: ObjectState, at time: SwiftTimestamp) {
+            switch state {
+            case .missing: self = .missing
+            case .deleted(let timestamp): self = .deleted(timestamp)
+            case .present(let metadata, _): self = Found(present: metadata, at: time)
+            }
+        }
+
         /// Stored data, live or past its `X-Delete-At` at `time`.
         init(present metadata: ObjectMetadata, at time: SwiftTimestamp) {
             if let deleteAt = metadata.deleteAt, deleteAt <= time.ticks / SwiftTimestamp.ticksPerSecond {
@@ -97,11 +106,7 @@ public struct ObjectServer: BackendServer {
     }
 
     func find(_ key: ObjectKey, in store: any ObjectStore, at time: SwiftTimestamp) async throws -> Found {
-        switch try await store.head(key) {
-        case .missing: return .missing
-        case .deleted(let timestamp): return .deleted(timestamp)
-        case .present(let metadata, _): return Found(present: metadata, at: time)
-        }
+        Found(try await store.head(key), at: time)
     }
 
     /// `X-Delete-At` of a write: absent, or whole seconds not before the write (else 400).
