@@ -242,6 +242,19 @@ struct ObjectServerTests {
             #expect(overTombstone.status == 404)
             #expect(overTombstone.headers[BackendHeader.backendTimestamp] == ts(40).internal)
             #expect(disk.reads.heads == before.heads)
+
+            // The data's own time decides, not a newer POST's (Swift's data_timestamp): a
+            // delete newer than the data but older than its .meta deletes it.
+            let other = "AUTH_test/photos/dog.jpg"
+            try await cluster.putObject(other, "woof", at: ts(50))
+            let post = try await cluster.send(cluster.request("POST", other, headers: [
+                BackendHeader.timestamp: ts(70).internal, "X-Object-Meta-Mood": "happy",
+            ]))
+            #expect(post.status == 202)
+            let between = try await cluster.send(cluster.request("DELETE", other, headers: [BackendHeader.timestamp: ts(60).internal]))
+            #expect(between.status == 204)
+            #expect(between.headers[BackendHeader.backendTimestamp] == ts(60).internal)
+            #expect(try await cluster.send(cluster.request("GET", other)).status == 404)
         }
     }
 

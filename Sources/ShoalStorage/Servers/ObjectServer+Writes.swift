@@ -57,6 +57,7 @@ extension ObjectServer {
     func delete(_ head: BackendRequestHead, key: ObjectKey, store: any ObjectStore) async throws -> StorageResponse {
         let timestamp = try head.requiredTimestamp()
         let found: Found
+        let wrote: Bool
         if let text = head.headers[BackendHeader.ifDeleteAt] {
             // The expirer's conditional delete: the stored X-Delete-At must match before
             // anything is written, so this one looks first.
@@ -70,33 +71,30 @@ extension ObjectServer {
             guard (stored ?? 0) == wanted else {
                 throw SwiftError.preconditionFailed("X-If-Delete-At and X-Delete-At do not match")
             }
-            if found.timestamp.map({ $0 < timestamp }) ?? true {
-                switch try await store.delete(key, timestamp: timestamp) {
-                case .deleted:
-                    await updateContainer(head, key: key, update: ContainerUpdate(
-                        operation: .delete, account: key.account, container: key.container, object: key.object, timestamp: timestamp))
-                case .outdated(let current):
-                    return conflict(current.timestamp ?? timestamp)
-                }
-            }
+            wrote = try await store.delete(key, timestamp: timestamp).wroteTombstone
         } else {
             // The store looks and writes in one step and says what it saw.
             switch try await store.delete(key, timestamp: timestamp) {
             case .deleted(let previous):
                 found = Found(previous, at: timestamp)
-                await updateContainer(head, key: key, update: ContainerUpdate(
-                    operation: .delete, account: key.account, container: key.container, object: key.object, timestamp: timestamp))
+                wrote = true
             case .outdated(let current):
                 found = Found(current, at: timestamp)
+                wrote = false
             }
         }
-        // Swift's answer: 204 over a live object older than the delete, 409 when the live
-        // one is as new or newer, 404 over nothing, a tombstone or an expired object.
+        if wrote {
+            await updateContainer(head, key: key, update: ContainerUpdate(
+                operation: .delete, account: key.account, container: key.container, object: key.object, timestamp: timestamp))
+        }
+        // Swift's answer: 204 when a tombstone went over live data, 409 when live data is
+        // as new or newer (the store compares the data's own time, Swift's data_timestamp,
+        // not a newer .meta's), 404 over nothing, a tombstone or an expired object.
         let status: Int = switch found {
-        case .live(let metadata): metadata.timestamp < timestamp ? 204 : 409
+        case .live: wrote ? 204 : 409
         case .expired, .deleted, .missing: 404
         }
-        let backendTimestamp = max(found.timestamp ?? timestamp, timestamp)
+        let backendTimestamp = wrote ? timestamp : max(found.timestamp ?? timestamp, timestamp)
         let headers: HeaderFields = [BackendHeader.backendTimestamp: backendTimestamp.internal]
         switch status {
         case 204: return .empty(204, headers: headers)
