@@ -1,6 +1,7 @@
 import Testing
 import ShoalCore
 import ShoalPorts
+import ShoalSimulation
 import ShoalSwiftAPI
 @testable import ShoalStorage
 
@@ -176,15 +177,21 @@ struct ObjectServerTests {
         }
     }
 
+    /// Stores `body` at `path` in a fresh container at `time`; returns the simulated disk
+    /// of node 0, where the requests of these tests go.
+    private func storeOne(_ body: String, at time: SwiftTimestamp, in cluster: StorageCluster) async throws -> FaultyObjectStore {
+        try await cluster.createAccount("AUTH_test")
+        try await cluster.createContainer("AUTH_test", "photos")
+        try await cluster.putObject(path, body, at: time)
+        return cluster.nodes[0].disk
+    }
+
     /// A whole GET opens the object once and describes the body it sends; a ranged GET
     /// that meets a newer version between its look and its read answers 503 (the proxy
     /// tries the next replica) rather than bytes its headers do not describe.
     @Test func aReadDescribesTheVersionItSends() async throws {
         try await withStorageCluster { cluster in
-            try await cluster.createAccount("AUTH_test")
-            try await cluster.createContainer("AUTH_test", "photos")
-            try await cluster.putObject(path, "0123456789", at: ts(10))
-            let disk = cluster.nodes[0].disk
+            let disk = try await storeOne("0123456789", at: ts(10), in: cluster)
             let before = disk.reads
             let whole = try await cluster.send(cluster.request("GET", path))
             #expect(whole.text == "0123456789")
@@ -221,26 +228,17 @@ struct ObjectServerTests {
     /// over a tombstone (even a newer one) or nothing, with the current time either way.
     @Test func aDeleteAnswersFromWhatItFound() async throws {
         try await withStorageCluster { cluster in
-            try await cluster.createAccount("AUTH_test")
-            try await cluster.createContainer("AUTH_test", "photos")
-            try await cluster.putObject(path, "data", at: ts(20))
-            let disk = cluster.nodes[0].disk
+            let disk = try await storeOne("data", at: ts(20), in: cluster)
             let before = disk.reads
             func delete(at time: Int64) async throws -> Answer {
                 try await cluster.send(cluster.request("DELETE", path, headers: [BackendHeader.timestamp: ts(time).internal]))
             }
-            let older = try await delete(at: 10)
-            #expect(older.status == 409)
-            #expect(older.headers[BackendHeader.backendTimestamp] == ts(20).internal)
-            let newer = try await delete(at: 30)
-            #expect(newer.status == 204)
-            #expect(newer.headers[BackendHeader.backendTimestamp] == ts(30).internal)
-            let underTombstone = try await delete(at: 25)
-            #expect(underTombstone.status == 404)
-            #expect(underTombstone.headers[BackendHeader.backendTimestamp] == ts(30).internal)
-            let overTombstone = try await delete(at: 40)
-            #expect(overTombstone.status == 404)
-            #expect(overTombstone.headers[BackendHeader.backendTimestamp] == ts(40).internal)
+            // In order: older than the data, newer, under the tombstone it left, over it.
+            for (time, status, backend) in [(10, 409, 20), (30, 204, 30), (25, 404, 30), (40, 404, 40)] as [(Int64, Int, Int64)] {
+                let answer = try await delete(at: time)
+                #expect(answer.status == status, "DELETE at \(time)")
+                #expect(answer.headers[BackendHeader.backendTimestamp] == ts(backend).internal, "DELETE at \(time)")
+            }
             #expect(disk.reads.heads == before.heads)
 
             // The data's own time decides, not a newer POST's (Swift's data_timestamp): a
