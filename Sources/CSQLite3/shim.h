@@ -13,4 +13,12 @@ static inline int shoal_sqlite3_bind_text_transient(sqlite3_stmt *statement, int
 static inline int shoal_sqlite3_bind_blob_transient(sqlite3_stmt *statement, int index, const void *bytes, int length) {
     return sqlite3_bind_blob(statement, index, bytes ? bytes : (const void *)"", length, SQLITE_TRANSIENT);
 }
+
+// SQLite's page cache hands each new connection a bulk of SQLITE_DEFAULT_PCACHE_INITSZ pages
+// (20 on Debian, about 85 KB, all touched to link them up). A node keeps a dozen idle
+// databases open, so it asks for pages one at a time as a cache grows instead. Must run
+// before SQLite initializes; returns SQLITE_MISUSE afterwards, which changes nothing.
+static inline int shoal_sqlite3_page_cache_without_bulk(void) {
+    return sqlite3_config(SQLITE_CONFIG_PAGECACHE, (void *)0, 0, 0);
+}
 #endif

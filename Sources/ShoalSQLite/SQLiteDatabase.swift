@@ -37,6 +37,7 @@ public final class SQLiteDatabase {
         path: String, create: Bool = true, durability: Durability = .full, busyTimeout: Duration = .seconds(25)
     ) throws {
         self.path = path
+        Self.configureOnce
         var db: OpaquePointer?
         var flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX
         if create { flags |= SQLITE_OPEN_CREATE }
@@ -55,6 +56,11 @@ public final class SQLiteDatabase {
     }
 
     deinit { close() }
+
+    /// Process-wide SQLite settings, made before the first connection opens.
+    private static let configureOnce: Void = {
+        _ = shoal_sqlite3_page_cache_without_bulk()
+    }()
 
     /// Finalizes the cached statements and closes the file. Later calls throw.
     public func close() {
