@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A body that arrives or leaves in chunks: the only way large data moves between nodes.
 ///
 /// It is an `AsyncSequence` of byte chunks backed by a `next` closure, so a transport can
@@ -30,6 +32,44 @@ public struct ChunkStream: AsyncSequence, Sendable {
         return ChunkStream { cursor.next() }
     }
 
+    /// What ``prefetch(upTo:)`` found.
+    public enum Prefetched: Sendable {
+        /// The stream ended within the limit: these are all its bytes.
+        case whole([UInt8])
+        /// The stream is longer than the limit, or failed: this stream replays the chunks
+        /// already read, then continues with the rest (or rethrows the failure).
+        case partial(ChunkStream)
+    }
+
+    /// Reads ahead up to `limit` bytes: a body that ends by then comes back whole, any
+    /// other comes back as a stream that loses nothing, so a caller can take the whole
+    /// bytes when they are small and stream otherwise.
+    public func prefetch(upTo limit: Int) async -> Prefetched {
+        var iterator = makeAsyncIterator()
+        var chunks: [[UInt8]] = []
+        var total = 0
+        do {
+            while let chunk = try await iterator.next() {
+                chunks.append(chunk)
+                total += chunk.count
+                if total > limit { return .partial(Self.replaying(chunks, then: self)) }
+            }
+        } catch {
+            return .partial(Self.replaying(chunks, then: ChunkStream { throw error }))
+        }
+        return .whole(chunks.count == 1 ? chunks[0] : Array(chunks.joined()))
+    }
+
+    /// `chunks`, then whatever `rest` yields.
+    static func replaying(_ chunks: [[UInt8]], then rest: ChunkStream) -> ChunkStream {
+        let queued = ReplayQueue(chunks)
+        return ChunkStream {
+            if let chunk = queued.pop() { return chunk }
+            var iterator = rest.makeAsyncIterator()
+            return try await iterator.next()
+        }
+    }
+
     /// Reads the whole stream into memory, failing past `limit` bytes. For small bodies only.
     public func collect(upTo limit: Int) async throws -> [UInt8] {
         var result: [UInt8] = []
@@ -39,6 +79,15 @@ public struct ChunkStream: AsyncSequence, Sendable {
         }
         return result
     }
+}
+
+/// The chunks a prefetch read, handed out once each.
+private final class ReplayQueue: Sendable {
+    private let chunks: Mutex<ArraySlice<[UInt8]>>
+
+    init(_ chunks: [[UInt8]]) { self.chunks = Mutex(chunks[...]) }
+
+    func pop() -> [UInt8]? { chunks.withLock { $0.popFirst() } }
 }
 
 /// Hands out successive slices of a byte array; a lock keeps it safe to share.

@@ -24,11 +24,15 @@ public struct TransportRequest: Sendable {
     public var channel: Envelope.Channel
     public var head: [UInt8]
     public var body: ChunkStream?
+    /// The body's length when the sender knows it (a Content-Length): a body this small
+    /// (``TransportEngine/Configuration/inlineBodyBytes``) travels in the head's message.
+    public var bodyLengthHint: Int?
 
-    public init(channel: Envelope.Channel, head: [UInt8], body: ChunkStream? = nil) {
+    public init(channel: Envelope.Channel, head: [UInt8], body: ChunkStream? = nil, bodyLengthHint: Int? = nil) {
         self.channel = channel
         self.head = head
         self.body = body
+        self.bodyLengthHint = bodyLengthHint
     }
 }
 
@@ -37,11 +41,14 @@ public struct TransportResponse: Sendable {
     public var status: Envelope.Status
     public var head: [UInt8]
     public var body: ChunkStream?
+    /// As ``TransportRequest/bodyLengthHint``: a small body comes back in the head's message.
+    public var bodyLengthHint: Int?
 
-    public init(status: Envelope.Status = .ok, head: [UInt8] = [], body: ChunkStream? = nil) {
+    public init(status: Envelope.Status = .ok, head: [UInt8] = [], body: ChunkStream? = nil, bodyLengthHint: Int? = nil) {
         self.status = status
         self.head = head
         self.body = body
+        self.bodyLengthHint = bodyLengthHint
     }
 }
 

@@ -72,6 +72,41 @@ public enum ZeroMQBenchmark {
         }
     }
 
+    /// Requests carrying a body of `bodyBytes`, echoed back as the response's body (a small
+    /// object's PUT and GET between nodes). With `inline` both bodies carry their length as
+    /// a hint and travel in their head's message; without, each streams as head, chunk, end.
+    public static func bodyRoundTrips(
+        count: Int, inFlight: Int = 32, bodyBytes: Int = 4_096, inline: Bool, curve: Bool = true
+    ) async throws -> RoundTrips {
+        try await withPair(curve: curve) { client, server in
+            await server.register(BodyEchoHandler(hinted: inline), for: .echo)
+            let peer = server.localAddress
+            let body = [UInt8](repeating: 0x42, count: bodyBytes)
+            let hint = inline ? bodyBytes : nil
+            @Sendable func roundTrip() async throws {
+                let request = TransportRequest(channel: .echo, head: [1], body: .bytes(body), bodyLengthHint: hint)
+                let response = try await client.request(request, to: peer, timeout: .seconds(30))
+                guard try await response.body?.collect(upTo: bodyBytes).count == bodyBytes else {
+                    throw TransportError.protocolViolation("the echoed body is not the one sent")
+                }
+            }
+            try await roundTrip()
+            let workers = max(1, inFlight)
+            let perWorker = max(1, count / workers)
+            let start = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<workers {
+                    group.addTask { for _ in 0..<perWorker { try await roundTrip() } }
+                }
+                try await group.waitForAll()
+            }
+            return RoundTrips(
+                count: perWorker * workers, inFlight: workers, payloadBytes: bodyBytes, curve: curve,
+                seconds: (ContinuousClock.now - start).inSeconds
+            )
+        }
+    }
+
     /// One response body of `totalBytes` streamed from server to client in `chunkBytes`
     /// chunks under the credit window.
     public static func throughput(chunkBytes: Int = 1 << 20, totalBytes: Int = 1 << 30, curve: Bool = true) async throws -> Throughput {
@@ -150,6 +185,16 @@ private func format3(_ value: Double) -> String {
 private struct EchoHandler: TransportHandler {
     func receive(oneway payload: [UInt8], on channel: Envelope.Channel) async {}
     func respond(to request: TransportRequest) async -> TransportResponse { TransportResponse(head: request.head) }
+}
+
+/// Answers with the request's own body, hinting its length when asked to.
+private struct BodyEchoHandler: TransportHandler {
+    let hinted: Bool
+    func receive(oneway payload: [UInt8], on channel: Envelope.Channel) async {}
+    func respond(to request: TransportRequest) async -> TransportResponse {
+        guard let body = try? await request.body?.collect(upTo: 1 << 20) else { return TransportResponse(status: .badRequest) }
+        return TransportResponse(head: request.head, body: .bytes(body), bodyLengthHint: hinted ? body.count : nil)
+    }
 }
 
 private struct BodyHandler: TransportHandler {

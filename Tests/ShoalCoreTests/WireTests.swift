@@ -98,6 +98,27 @@ struct WireTests {
 
 @Suite("Identity and addresses")
 struct IdentityTests {
+    @Test("an inline payload splits back into its head and body, however long either is",
+          arguments: [(0, 0), (0, 5), (7, 0), (40, 4_096), (300, 65_536)])
+    func inlineBodyRoundTrips(headBytes: Int, bodyBytes: Int) throws {
+        let head = (0..<headBytes).map { UInt8(truncatingIfNeeded: $0) }
+        let body = (0..<bodyBytes).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 1) }
+        let payload = InlineBody.encode(head: head, body: body)
+        #expect(payload.count == InlineBody.lengthBytes + headBytes + bodyBytes)
+        let decoded = try InlineBody.decode(payload)
+        #expect(decoded.head == head && decoded.body == body)
+    }
+
+    @Test("an inline payload whose head length runs past its end, or too short to hold one, throws")
+    func inlineBodyRejectsBadLengths() throws {
+        #expect(throws: WireError.lengthOutOfRange(field: "inline.head", value: 3)) { try InlineBody.decode([0, 0, 0, 3, 1, 2]) }
+        #expect(throws: WireError.lengthOutOfRange(field: "inline.head", value: UInt64(UInt32.max))) {
+            try InlineBody.decode([0xFF, 0xFF, 0xFF, 0xFF])
+        }
+        #expect(throws: WireError.truncated(needed: 4, available: 2)) { try InlineBody.decode([0, 1]) }
+        #expect(try InlineBody.decode([0, 0, 0, 2, 8, 9]).head == [8, 9])
+    }
+
     @Test("cluster addresses parse host:port and [v6]:port and reject the rest",
           arguments: ["127.0.0.1:7000", "localhost:1", "[::1]:8080", "node-2.example:65535"])
     func goodAddresses(text: String) {

@@ -11,6 +11,9 @@ extension Envelope {
         /// channel, shutting down); the payload is a UTF-8 reason. The caller sees
         /// `TransportError.remote`.
         public static let transportError: UInt32 = 1 << 1
+        /// The payload carries the head and the whole body together (``InlineBody``); no
+        /// stream follows. Only set on bodies small enough to need no flow control.
+        public static let inlineBody: UInt32 = 1 << 2
     }
 
     /// Values of `sequence` in a `.streamAbort`: which end of the stream gave up.

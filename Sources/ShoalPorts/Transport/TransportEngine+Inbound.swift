@@ -120,7 +120,18 @@ extension TransportEngine {
             }
             return
         }
-        let hasBody = envelope.sequence & Envelope.HeadFlags.hasBody != 0
+        var head = head
+        var inline: [UInt8]?
+        if envelope.sequence & Envelope.HeadFlags.inlineBody != 0 {
+            do throws(WireError) {
+                (head, inline) = try InlineBody.decode(head)
+            } catch {
+                counters.droppedMalformed.bump()
+                complete(id, with: .failure(.protocolViolation("inline response body: \(error)")))
+                return
+            }
+        }
+        let hasBody = inline == nil && envelope.sequence & Envelope.HeadFlags.hasBody != 0
         let receiver = hasBody ? makeReceiver(channel: envelope.channel, id: id, destination: .peer(peer)) : nil
         let isPending: Bool = state.withLock { state in
             guard let entry = state.pending[id], entry.result == nil else { return false }
@@ -132,7 +143,8 @@ extension TransportEngine {
             if hasBody { stray(Envelope(kind: .streamChunk, channel: envelope.channel, correlationID: id), answerTo: .peer(peer)) }
             return
         }
-        let response = TransportResponse(status: envelope.status, head: head, body: receiver?.makeStream())
+        let body = inline.map { ChunkStream.bytes($0) } ?? receiver?.makeStream()
+        let response = TransportResponse(status: envelope.status, head: head, body: body, bodyLengthHint: inline?.count)
         if !complete(id, with: .success(response)) {
             counters.lateResponses.bump()
             receiver?.cancel(reason: "request already settled")
@@ -171,7 +183,22 @@ extension TransportEngine {
     /// (and streams its body) back along `route`.
     private func startHandler(route: [UInt8], envelope: Envelope, head: [UInt8]) {
         let key = ServerKey(route: route, id: envelope.correlationID)
-        let hasBody = envelope.sequence & Envelope.HeadFlags.hasBody != 0
+        var head = head
+        var inline: [UInt8]?
+        if envelope.sequence & Envelope.HeadFlags.inlineBody != 0 {
+            do throws(WireError) {
+                (head, inline) = try InlineBody.decode(head)
+            } catch {
+                counters.droppedMalformed.bump()
+                let refusal = Envelope(
+                    kind: .response, channel: envelope.channel, status: .badRequest,
+                    correlationID: key.id, sequence: Envelope.HeadFlags.transportError
+                )
+                _ = wire.post(refusal, payload: Array("inline request body: \(error)".utf8), to: .route(route), force: true)
+                return
+            }
+        }
+        let hasBody = inline == nil && envelope.sequence & Envelope.HeadFlags.hasBody != 0
         let receiver = hasBody ? makeReceiver(channel: envelope.channel, id: key.id, destination: .route(route)) : nil
         let endpoint: Endpoint? = state.withLock { state in
             guard !state.closed, let endpoint = state.endpoints[envelope.channel] else { return nil }
@@ -189,7 +216,8 @@ extension TransportEngine {
             _ = wire.post(refusal, payload: Array("no handler for \(envelope.channel)".utf8), to: .route(route), force: true)
             return
         }
-        let request = TransportRequest(channel: envelope.channel, head: head, body: receiver?.makeStream())
+        let body = inline.map { ChunkStream.bytes($0) } ?? receiver?.makeStream()
+        let request = TransportRequest(channel: envelope.channel, head: head, body: body, bodyLengthHint: inline?.count)
         Task {
             let response = await endpoint.handler.respond(to: request)
             receiver?.cancel(reason: "handler returned without reading the body")
@@ -198,6 +226,8 @@ extension TransportEngine {
     }
 
     private func sendResponse(_ response: TransportResponse, key: ServerKey, channel: Envelope.Channel) async {
+        var response = response
+        let inline = await inlineBody(of: &response.body, hint: response.bodyLengthHint)
         let gate = response.body.map { _ in
             CreditGate(initialCredit: configuration.streamWindow, idleTimeout: configuration.streamIdleTimeout, clock: clock)
         }
@@ -211,9 +241,10 @@ extension TransportEngine {
         }
         let envelope = Envelope(
             kind: .response, channel: channel, status: response.status, correlationID: key.id,
-            sequence: gate == nil ? 0 : Envelope.HeadFlags.hasBody
+            sequence: inline != nil ? Envelope.HeadFlags.inlineBody : gate == nil ? 0 : Envelope.HeadFlags.hasBody
         )
-        guard await wire.deliver(envelope, payload: response.head, to: .route(key.route)) else {
+        let payload = inline.map { InlineBody.encode(head: response.head, body: $0) } ?? response.head
+        guard await wire.deliver(envelope, payload: payload, to: .route(key.route)) else {
             _ = state.withLock { $0.serverOutgoing.removeValue(forKey: key) }
             return
         }

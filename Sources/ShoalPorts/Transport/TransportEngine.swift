@@ -21,6 +21,10 @@ public final class TransportEngine: Sendable {
         public var maxChunkBytes: Int = 1 << 20
         /// One-way messages buffered per channel before new ones are dropped.
         public var onewayBufferPerChannel: Int = 4096
+        /// A body whose sender hints it is at most this long (``TransportRequest/bodyLengthHint``)
+        /// is read ahead and, when it ends within this many bytes, sent in the head's
+        /// message (``InlineBody``): one message instead of head, chunk and end. 0 turns it off.
+        public var inlineBodyBytes: Int = 64 << 10
 
         public init() {}
     }
@@ -117,6 +121,9 @@ public final class TransportEngine: Sendable {
         _ request: TransportRequest, to peer: ClusterAddress, timeout: Duration
     ) async throws(TransportError) -> TransportResponse {
         if isInProcess(peer) { return try await requestInProcess(request, timeout: timeout) }
+        var outgoing = request
+        let inline = await inlineBody(of: &outgoing.body, hint: request.bodyLengthHint)
+        let request = outgoing
         let id = nextID.wrappingAdd(1, ordering: .relaxed).newValue
         let gate = request.body.map { _ in
             CreditGate(initialCredit: configuration.streamWindow, idleTimeout: configuration.streamIdleTimeout, clock: clock)
@@ -134,9 +141,10 @@ public final class TransportEngine: Sendable {
 
         let envelope = Envelope(
             kind: .request, channel: request.channel, correlationID: id,
-            sequence: gate == nil ? 0 : Envelope.HeadFlags.hasBody
+            sequence: inline != nil ? Envelope.HeadFlags.inlineBody : gate == nil ? 0 : Envelope.HeadFlags.hasBody
         )
-        if await wire.deliver(envelope, payload: request.head, to: .peer(peer)) {
+        let payload = inline.map { InlineBody.encode(head: request.head, body: $0) } ?? request.head
+        if await wire.deliver(envelope, payload: payload, to: .peer(peer)) {
             if let gate, let body = request.body {
                 let pump = Task {
                     await self.pump(body, gate: gate, id: id, channel: request.channel, to: .peer(peer))
@@ -198,6 +206,24 @@ public final class TransportEngine: Sendable {
     }
 
     public var isClosed: Bool { state.withLock { $0.closed } }
+
+    /// A body hinted small enough, read ahead: its bytes when it ended within
+    /// ``Configuration/inlineBodyBytes`` (and `body` becomes nil), or nil with `body`
+    /// replaced by a stream that replays what was read and goes on as before (a longer
+    /// body, or one whose source failed, streams as it always did).
+    func inlineBody(of body: inout ChunkStream?, hint: Int?) async -> [UInt8]? {
+        let limit = configuration.inlineBodyBytes
+        guard let stream = body, let hint, hint <= limit, limit > 0 else { return nil }
+        switch await stream.prefetch(upTo: limit) {
+        case .whole(let bytes):
+            body = nil
+            counters.inlineBodies.bump()
+            return bytes
+        case .partial(let replay):
+            body = replay
+            return nil
+        }
+    }
 
     // MARK: Pending requests
 

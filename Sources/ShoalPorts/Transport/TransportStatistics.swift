@@ -24,6 +24,8 @@ public struct TransportStatistics: Sendable, Equatable {
     public var maxBufferedChunks = 0
     /// Requests this node made to itself, answered without the wire.
     public var inProcessRequests = 0
+    /// Request and response bodies sent inside their head's message (``InlineBody``).
+    public var inlineBodies = 0
 
     public init() {}
 }
@@ -43,6 +45,7 @@ public final class TransportCounters: Sendable {
     public let strayStreamMessages = Atomic<Int>(0)
     public let maxBufferedChunks = Atomic<Int>(0)
     public let inProcessRequests = Atomic<Int>(0)
+    public let inlineBodies = Atomic<Int>(0)
 
     public init() {}
 
@@ -72,6 +75,7 @@ public final class TransportCounters: Sendable {
         result.strayStreamMessages = strayStreamMessages.load(ordering: .relaxed)
         result.maxBufferedChunks = maxBufferedChunks.load(ordering: .relaxed)
         result.inProcessRequests = inProcessRequests.load(ordering: .relaxed)
+        result.inlineBodies = inlineBodies.load(ordering: .relaxed)
         return result
     }
 }

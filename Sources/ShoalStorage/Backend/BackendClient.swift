@@ -21,7 +21,9 @@ public struct BackendClient: Sendable {
         _ head: BackendRequestHead, on channel: Envelope.Channel, to address: ClusterAddress,
         body: ChunkStream? = nil, timeout: Duration? = nil
     ) async throws(TransportError) -> StorageResponse {
-        let request = TransportRequest(channel: channel, head: head.wireBytes(), body: body)
+        // A small object's body then travels in the request's own message.
+        let hint = body == nil ? nil : head.headers.integer("Content-Length")
+        let request = TransportRequest(channel: channel, head: head.wireBytes(), body: body, bodyLengthHint: hint)
         let response = try await transport.request(request, to: address, timeout: timeout ?? self.timeout)
         guard response.status == .ok else {
             throw .remote(status: response.status, message: String(decoding: response.head, as: UTF8.self))
@@ -61,6 +63,7 @@ public struct BackendTransportHandler: TransportHandler {
         }
         let response = await server.handle(head, body: request.body)
         let responseHead = BackendResponseHead(status: response.status, headers: response.headers)
-        return TransportResponse(status: .ok, head: responseHead.wireBytes(), body: response.body)
+        let hint = response.body == nil ? nil : response.headers.integer("Content-Length")
+        return TransportResponse(status: .ok, head: responseHead.wireBytes(), body: response.body, bodyLengthHint: hint)
     }
 }

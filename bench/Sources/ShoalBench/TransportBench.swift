@@ -21,5 +21,17 @@ struct TransportBench: AsyncParsableCommand {
             print("\(label): round trips \(Int(sequential.perSecond))/s sequential, \(Int(pipelined.perSecond))/s with 32 in flight; "
                 + "one-way \(Int(oneway.perSecond))/s; 1 MiB chunks \(Int(stream.megabytesPerSecond)) MB/s")
         }
+        // A small object's PUT or GET between nodes: a 4 KiB body each way, streamed (head,
+        // chunk, end) or inline in the head's message; CPU of this process (both ends).
+        print("== 4 KiB bodies each way, 32 in flight, curve (CPU is both ends, this process)")
+        for round in 1...2 {
+            for inline in [false, true] {
+                let before = LoadPhase.processCPUSeconds()
+                let trips = try await ZeroMQBenchmark.bodyRoundTrips(count: roundTrips, inline: inline)
+                let cpu = LoadPhase.processCPUSeconds() - before
+                print(String(format: "  round %d %@: %6.0f round trips/s, %5.1f µs CPU each", round,
+                             inline ? "inline  " : "streamed", trips.perSecond, cpu * 1e6 / Double(trips.count)))
+            }
+        }
     }
 }
