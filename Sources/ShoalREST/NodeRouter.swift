@@ -17,16 +17,20 @@ public struct RESTContext: Sendable {
     public let replication: (@Sendable () -> ReplicationStatus)?
     /// The Identity v3 API (`/identity/...`), when this node serves it.
     public let identity: IdentityAPI?
+    /// Brings figures kept outside the registry (the transport's counters) up to date
+    /// before `/metrics` is written.
+    public let refreshMetrics: (@Sendable () -> Void)?
 
     public init(status: any ClusterStatusProvider, metrics: PrometheusCollectorRegistry, capabilities: [String: JSONValue],
                 swift: SwiftAPIContext? = nil, replication: (@Sendable () -> ReplicationStatus)? = nil,
-                identity: IdentityAPI? = nil) {
+                identity: IdentityAPI? = nil, refreshMetrics: (@Sendable () -> Void)? = nil) {
         self.status = status
         self.metrics = metrics
         self.capabilities = capabilities
         self.swift = swift
         self.replication = replication
         self.identity = identity
+        self.refreshMetrics = refreshMetrics
     }
 }
 
@@ -57,7 +61,8 @@ public enum NodeRouter {
             try jsonResponse(context.capabilities)
         }
         router.get("/metrics") { _, _ in
-            Response(
+            context.refreshMetrics?()
+            return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: context.metrics.emitToBuffer()))

@@ -85,7 +85,8 @@ struct NodeLauncher {
             swift: SwiftAPIContext(pipeline: storage.pipeline.entry, auth: storage.pipeline.auth,
                                    defaultHost: "\(options.restAddress)"),
             replication: { [progress = storage.replication] in progress.status(node: node.rawValue) },
-            identity: identity.api))
+            identity: identity.api,
+            refreshMetrics: { [transportMetrics = TransportMetrics()] in transportMetrics.observe(transport.statistics) }))
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(options.restAddress.host, port: Int(options.restAddress.port)),

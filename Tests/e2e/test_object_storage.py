@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -129,6 +130,36 @@ def test_write_through_one_node_is_read_and_listed_through_every_node(storage3):
         assert headers["x-trans-id"].startswith("tx")
     headers, part = connection(storage3.urls[1]).get_object("everywhere", "blob", headers={"Range": "bytes=10-19"})
     assert part == body[10:20] and headers["content-range"] == f"bytes 10-19/{len(body)}"
+
+
+def metric(url, name, labels=""):
+    """The value of one sample on a node's /metrics (0 when the node has not emitted it yet)."""
+    text = urllib.request.urlopen(f"{url}/metrics", timeout=5).read().decode()
+    wanted = f"{name}{{{labels}}}" if labels else name
+    values = [float(line.split()[-1]) for line in text.splitlines() if line.split(" ")[0] == wanted]
+    return sum(values)
+
+
+def test_small_objects_move_between_nodes_in_one_message_and_metrics_show_it(storage3):
+    """A 4 KiB PUT or GET reaches other nodes with its body inside the request or answer
+    (no chunk and end messages); every node counts that, and its messages, on /metrics."""
+    inline_before = sum(metric(url, "shoal_transport_inline_bodies_total") for url in storage3.urls)
+    first = connection(storage3.urls[0])
+    first.put_container("small")
+    bodies = {f"o{i}": os.urandom(4096) for i in range(12)}
+    for name, body in bodies.items():
+        assert first.put_object("small", name, body) == hashlib.md5(body).hexdigest()
+    for url in storage3.urls:
+        reader = connection(url)
+        for name, body in bodies.items():
+            assert reader.get_object("small", name)[1] == body
+    inline_after = sum(metric(url, "shoal_transport_inline_bodies_total") for url in storage3.urls)
+    # Each PUT writes replicas on the two other nodes, at least: that is 24 request bodies inline.
+    assert inline_after - inline_before >= 2 * len(bodies)
+    for url in storage3.urls:
+        assert metric(url, "shoal_transport_messages_total", 'direction="out"') > 0
+        assert metric(url, "shoal_transport_messages_total", 'direction="in"') > 0
+        assert metric(url, "shoal_transport_dropped_total", 'reason="malformed"') == 0
 
 
 def test_errors_are_swifts(storage3):
