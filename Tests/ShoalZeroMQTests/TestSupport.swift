@@ -111,6 +111,20 @@ final class PatternBody: Sendable {
     struct Mismatch: Error { let index: Int }
 }
 
+/// How reading a pattern body ended: "completed", "aborted" (the stream was aborted by the
+/// other side), or the error.
+func readOutcome(_ body: ChunkStream?, chunkBytes: Int) async -> String {
+    do {
+        _ = try await PatternBody.verify(body ?? .empty, chunkBytes: chunkBytes)
+        return "completed"
+    } catch let error as TransportError {
+        if case .streamAborted = error { return "aborted" }
+        return "\(error)"
+    } catch {
+        return "\(error)"
+    }
+}
+
 /// Builds transports of one kind for the shared behavioural suite.
 enum TransportKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case zeroMQ, inMemory

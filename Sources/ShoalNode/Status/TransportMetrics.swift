@@ -6,24 +6,33 @@ import Synchronization
 /// counters (``TransportStatistics``); each scrape adds what they grew by since the last
 /// one to these Prometheus counters.
 public final class TransportMetrics: Sendable {
-    private struct Counters: Sendable {
-        let messagesIn = Counter(label: "shoal_transport_messages_total", dimensions: [("direction", "in")])
-        let messagesOut = Counter(label: "shoal_transport_messages_total", dimensions: [("direction", "out")])
-        let bytesIn = Counter(label: "shoal_transport_bytes_total", dimensions: [("direction", "in")])
-        let bytesOut = Counter(label: "shoal_transport_bytes_total", dimensions: [("direction", "out")])
-        /// Bodies sent inside their head's message (a small object's PUT or GET).
-        let inlineBodies = Counter(label: "shoal_transport_inline_bodies_total")
-        /// Requests a node made to itself, answered without the wire.
-        let inProcess = Counter(label: "shoal_transport_in_process_requests_total")
-        let undeliverable = Counter(label: "shoal_transport_undeliverable_total")
-        let lateResponses = Counter(label: "shoal_transport_late_responses_total")
-        let droppedMalformed = Counter(label: "shoal_transport_dropped_total", dimensions: [("reason", "malformed")])
-        let droppedOneway = Counter(label: "shoal_transport_dropped_total", dimensions: [("reason", "oneway-buffer")])
-        let rejectedHandshakes = Counter(label: "shoal_transport_rejected_handshakes_total")
-        let strayStreamMessages = Counter(label: "shoal_transport_stray_stream_messages_total")
+    /// One Prometheus counter and the statistic it follows.
+    private struct Series: Sendable {
+        let counter: Counter
+        let value: @Sendable (TransportStatistics) -> Int
+
+        init(_ label: String, _ dimensions: [(String, String)] = [], _ value: @escaping @Sendable (TransportStatistics) -> Int) {
+            counter = Counter(label: label, dimensions: dimensions)
+            self.value = value
+        }
     }
 
-    private let counters = Counters()
+    private let series: [Series] = [
+        Series("shoal_transport_messages_total", [("direction", "in")]) { $0.messagesIn },
+        Series("shoal_transport_messages_total", [("direction", "out")]) { $0.messagesOut },
+        Series("shoal_transport_bytes_total", [("direction", "in")]) { $0.bytesIn },
+        Series("shoal_transport_bytes_total", [("direction", "out")]) { $0.bytesOut },
+        // Bodies sent inside their head's message (a small object's PUT or GET).
+        Series("shoal_transport_inline_bodies_total") { $0.inlineBodies },
+        // Requests a node made to itself, answered without the wire.
+        Series("shoal_transport_in_process_requests_total") { $0.inProcessRequests },
+        Series("shoal_transport_undeliverable_total") { $0.undeliverable },
+        Series("shoal_transport_late_responses_total") { $0.lateResponses },
+        Series("shoal_transport_dropped_total", [("reason", "malformed")]) { $0.droppedMalformed },
+        Series("shoal_transport_dropped_total", [("reason", "oneway-buffer")]) { $0.droppedOneway },
+        Series("shoal_transport_rejected_handshakes_total") { $0.rejectedHandshakes },
+        Series("shoal_transport_stray_stream_messages_total") { $0.strayStreamMessages },
+    ]
     private let last = Mutex(TransportStatistics())
 
     public init() {}
@@ -34,21 +43,9 @@ public final class TransportMetrics: Sendable {
             defer { last = current }
             return last
         }
-        func add(_ counter: Counter, _ path: KeyPath<TransportStatistics, Int>) {
-            let grown = current[keyPath: path] - previous[keyPath: path]
-            if grown > 0 { counter.increment(by: grown) }
+        for one in series {
+            let grown = one.value(current) - one.value(previous)
+            if grown > 0 { one.counter.increment(by: grown) }
         }
-        add(counters.messagesIn, \.messagesIn)
-        add(counters.messagesOut, \.messagesOut)
-        add(counters.bytesIn, \.bytesIn)
-        add(counters.bytesOut, \.bytesOut)
-        add(counters.inlineBodies, \.inlineBodies)
-        add(counters.inProcess, \.inProcessRequests)
-        add(counters.undeliverable, \.undeliverable)
-        add(counters.lateResponses, \.lateResponses)
-        add(counters.droppedMalformed, \.droppedMalformed)
-        add(counters.droppedOneway, \.droppedOneway)
-        add(counters.rejectedHandshakes, \.rejectedHandshakes)
-        add(counters.strayStreamMessages, \.strayStreamMessages)
     }
 }

@@ -111,25 +111,21 @@ extension TransportEngine {
     }
 
     /// The response to request `id` arrived: hand it (and its body stream) to the caller.
-    private func settleResponse(from peer: ClusterAddress, envelope: Envelope, head: [UInt8]) {
+    private func settleResponse(from peer: ClusterAddress, envelope: Envelope, head payload: [UInt8]) {
         let id = envelope.correlationID
         if envelope.sequence & Envelope.HeadFlags.transportError != 0 {
-            let message = reason(head)
+            let message = reason(payload)
             if !complete(id, with: .failure(.remote(status: envelope.status, message: message))) {
                 counters.lateResponses.bump()
             }
             return
         }
-        var head = head
-        var inline: [UInt8]?
-        if envelope.sequence & Envelope.HeadFlags.inlineBody != 0 {
-            do throws(WireError) {
-                (head, inline) = try InlineBody.decode(head)
-            } catch {
-                counters.droppedMalformed.bump()
-                complete(id, with: .failure(.protocolViolation("inline response body: \(error)")))
-                return
-            }
+        let head: [UInt8], inline: [UInt8]?
+        switch split(payload, of: envelope) {
+        case .success(let parts): (head, inline) = parts
+        case .failure(let error):
+            complete(id, with: .failure(.protocolViolation("inline response body: \(error)")))
+            return
         }
         let hasBody = inline == nil && envelope.sequence & Envelope.HeadFlags.hasBody != 0
         let receiver = hasBody ? makeReceiver(channel: envelope.channel, id: id, destination: .peer(peer)) : nil
@@ -148,6 +144,19 @@ extension TransportEngine {
         if !complete(id, with: .success(response)) {
             counters.lateResponses.bump()
             receiver?.cancel(reason: "request already settled")
+        }
+    }
+
+    /// The head and, for an `inlineBody` message, the body it carries; a payload that does
+    /// not split is counted as malformed.
+    private func split(_ payload: [UInt8], of envelope: Envelope) -> Result<([UInt8], [UInt8]?), WireError> {
+        guard envelope.sequence & Envelope.HeadFlags.inlineBody != 0 else { return .success((payload, nil)) }
+        do throws(WireError) {
+            let (head, body) = try InlineBody.decode(payload)
+            return .success((head, body))
+        } catch {
+            counters.droppedMalformed.bump()
+            return .failure(error)
         }
     }
 
@@ -181,22 +190,18 @@ extension TransportEngine {
 
     /// Runs the channel's handler for a request in its own task, then sends the response
     /// (and streams its body) back along `route`.
-    private func startHandler(route: [UInt8], envelope: Envelope, head: [UInt8]) {
+    private func startHandler(route: [UInt8], envelope: Envelope, head payload: [UInt8]) {
         let key = ServerKey(route: route, id: envelope.correlationID)
-        var head = head
-        var inline: [UInt8]?
-        if envelope.sequence & Envelope.HeadFlags.inlineBody != 0 {
-            do throws(WireError) {
-                (head, inline) = try InlineBody.decode(head)
-            } catch {
-                counters.droppedMalformed.bump()
-                let refusal = Envelope(
-                    kind: .response, channel: envelope.channel, status: .badRequest,
-                    correlationID: key.id, sequence: Envelope.HeadFlags.transportError
-                )
-                _ = wire.post(refusal, payload: Array("inline request body: \(error)".utf8), to: .route(route), force: true)
-                return
-            }
+        let head: [UInt8], inline: [UInt8]?
+        switch split(payload, of: envelope) {
+        case .success(let parts): (head, inline) = parts
+        case .failure(let error):
+            let refusal = Envelope(
+                kind: .response, channel: envelope.channel, status: .badRequest,
+                correlationID: key.id, sequence: Envelope.HeadFlags.transportError
+            )
+            _ = wire.post(refusal, payload: Array("inline request body: \(error)".utf8), to: .route(route), force: true)
+            return
         }
         let hasBody = inline == nil && envelope.sequence & Envelope.HeadFlags.hasBody != 0
         let receiver = hasBody ? makeReceiver(channel: envelope.channel, id: key.id, destination: .route(route)) : nil
