@@ -52,24 +52,28 @@ public enum ZeroMQBenchmark {
             let peer = server.localAddress
             let head = [UInt8](repeating: 0x42, count: payloadBytes)
             _ = try await client.request(TransportRequest(channel: .echo, head: head), to: peer, timeout: .seconds(10))
-            let workers = max(1, inFlight)
-            let perWorker = max(1, count / workers)
-            let start = ContinuousClock.now
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<workers {
-                    group.addTask {
-                        for _ in 0..<perWorker {
-                            _ = try await client.request(TransportRequest(channel: .echo, head: head), to: peer, timeout: .seconds(30))
-                        }
-                    }
-                }
-                try await group.waitForAll()
+            let (done, seconds) = try await timed(count: count, inFlight: inFlight) {
+                _ = try await client.request(TransportRequest(channel: .echo, head: head), to: peer, timeout: .seconds(30))
             }
-            return RoundTrips(
-                count: perWorker * workers, inFlight: workers, payloadBytes: payloadBytes, curve: curve,
-                seconds: (ContinuousClock.now - start).inSeconds
-            )
+            return RoundTrips(count: done, inFlight: max(1, inFlight), payloadBytes: payloadBytes, curve: curve, seconds: seconds)
         }
+    }
+
+    /// Runs `roundTrip` `count` times from `inFlight` callers at once, each waiting for its
+    /// own before the next; returns how many ran and the seconds they took.
+    private static func timed(
+        count: Int, inFlight: Int, _ roundTrip: @escaping @Sendable () async throws -> Void
+    ) async throws -> (count: Int, seconds: Double) {
+        let workers = max(1, inFlight)
+        let perWorker = max(1, count / workers)
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<workers {
+                group.addTask { for _ in 0..<perWorker { try await roundTrip() } }
+            }
+            try await group.waitForAll()
+        }
+        return (perWorker * workers, (ContinuousClock.now - start).inSeconds)
     }
 
     /// Requests carrying a body of `bodyBytes`, echoed back as the response's body (a small
@@ -91,19 +95,8 @@ public enum ZeroMQBenchmark {
                 }
             }
             try await roundTrip()
-            let workers = max(1, inFlight)
-            let perWorker = max(1, count / workers)
-            let start = ContinuousClock.now
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<workers {
-                    group.addTask { for _ in 0..<perWorker { try await roundTrip() } }
-                }
-                try await group.waitForAll()
-            }
-            return RoundTrips(
-                count: perWorker * workers, inFlight: workers, payloadBytes: bodyBytes, curve: curve,
-                seconds: (ContinuousClock.now - start).inSeconds
-            )
+            let (done, seconds) = try await timed(count: count, inFlight: inFlight, roundTrip)
+            return RoundTrips(count: done, inFlight: max(1, inFlight), payloadBytes: bodyBytes, curve: curve, seconds: seconds)
         }
     }
 
