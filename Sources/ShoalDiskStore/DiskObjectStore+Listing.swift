@@ -62,17 +62,19 @@ extension DiskObjectStore {
         }
     }
 
-    /// The objects of one suffix directory. Blocking.
+    /// The objects of one suffix folder, from one listing of it. Blocking.
     func objects(partition: Int, suffix: String) throws -> [PartitionObject] {
-        var found: [PartitionObject] = []
-        for name in try PosixFile.list("\(objectsPath)/\(partition)/\(suffix)") {
-            guard let hash = ObjectHash(hex: name), hash.suffix == suffix else { continue }
-            let state = try scan(hashDirectory(partition: partition, hash: hash))
-            guard let newest = state.newest else { continue }
-            found.append(PartitionObject(hash: hash, timestamp: newest.timestamp, isTombstone: newest.kind == .tombstone,
-                                         metaTimestamp: state.meta?.timestamp))
+        var names: [ObjectHash: [String]] = [:]
+        for stored in try PosixFile.list(suffixDirectory(partition: partition, suffix: suffix)) {
+            guard let (hash, name) = ObjectFiles.split(stored), hash.suffix == suffix else { continue }
+            names[hash, default: []].append(name)
         }
-        return found
+        return names.compactMap { hash, names in
+            let state = HashDirectory(names: names)
+            guard let newest = state.newest else { return nil }
+            return PartitionObject(hash: hash, timestamp: newest.timestamp, isTombstone: newest.kind == .tombstone,
+                                   metaTimestamp: state.meta?.timestamp)
+        }
     }
 
     /// Forgets a suffix's cached hash: called after every change to a file in it.

@@ -81,7 +81,7 @@ extension DiskObjectStore {
     public func post(_ key: ObjectKey, metadata: ObjectMetadataUpdate) async throws -> PostOutcome {
         do { try metadata.validate() } catch { throw ObjectStoreError.invalidMetadata(error) }
         return try await io.run {
-            let state = try self.scan(self.hashDirectory(key))
+            let state = try self.scan(self.files(key))
             guard let newest = state.newest else { return .notFound(deletedAt: nil) }
             guard newest.kind == .data else { return .notFound(deletedAt: newest.timestamp) }
             if let existing = state.newestTimestamp, existing >= metadata.timestamp { return .outdated(existing: existing) }
@@ -235,7 +235,7 @@ final class DataFileWriter: @unchecked Sendable {
     }
 
     private func checkNotOutdated() throws {
-        if let newest = try store.scan(store.hashDirectory(key)).newest, newest.timestamp >= metadata.timestamp {
+        if let newest = try store.scan(store.files(key)).newest, newest.timestamp >= metadata.timestamp {
             throw ObjectStoreError.outdated(existing: newest.timestamp)
         }
     }

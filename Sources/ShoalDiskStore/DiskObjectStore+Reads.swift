@@ -72,16 +72,16 @@ extension DiskObjectStore {
     /// Finds the current version and opens its `.data`, merging a newer `.meta`; retries
     /// when a concurrent write removed a file between listing and opening. Blocking.
     func openCurrent(_ key: ObjectKey) throws -> (HashDirectory, OpenedData?) {
-        let directory = hashDirectory(key)
+        let files = files(key)
         var attempts = 0
         while true {
             attempts += 1
-            let state = try scan(directory)
+            let state = try scan(files)
             guard let newest = state.newest, newest.kind == .data else { return (state, nil) }
             do {
-                var opened = try openData(directory + "/" + newest.name)
+                var opened = try openData(files.path(newest.name))
                 if let meta = state.meta {
-                    opened.metadata = opened.metadata.applying(try readMeta(directory + "/" + meta.name))
+                    opened.metadata = opened.metadata.applying(try readMeta(files.path(meta.name)))
                 }
                 return (state, opened)
             } catch ObjectStoreError.io(let operation, let code) where code == ENOENT {

@@ -14,15 +14,15 @@ extension DiskObjectStore {
 
     public func replica(of hash: ObjectHash, inPartition partition: Int) async throws -> ObjectReplica? {
         try await io.run {
-            let directory = self.hashDirectory(partition: partition, hash: hash)
-            let state = try self.scan(directory)
+            let files = self.files(partition: partition, hash: hash)
+            let state = try self.scan(files)
             guard let newest = state.newest else { return nil }
-            let file = directory + "/" + newest.name
+            let file = files.path(newest.name)
             switch newest.kind {
             case .data:
                 let opened = try self.openData(file)
                 PosixFile.closeFile(opened.fd)
-                let meta = try state.meta.map { try self.readMeta(directory + "/" + $0.name) }
+                let meta = try state.meta.map { try self.readMeta(files.path($0.name)) }
                 return ObjectReplica(path: opened.path, base: .data(opened.metadata), meta: meta)
             case .tombstone:
                 let path = try self.readTombstonePath(file)
@@ -35,14 +35,14 @@ extension DiskObjectStore {
 
     public func remove(_ object: PartitionObject, inPartition partition: Int) async throws -> Bool {
         try await io.run {
-            let directory = self.hashDirectory(partition: partition, hash: object.hash)
-            let names = try PosixFile.list(directory)
+            let files = self.files(partition: partition, hash: object.hash)
+            let names = try self.names(files)
             let state = HashDirectory(names: names)
             guard let newest = state.newest, newest.timestamp == object.timestamp,
                   (newest.kind == .tombstone) == object.isTombstone, state.meta?.timestamp == object.metaTimestamp
             else { return false }
-            for name in names { PosixFile.unlinkFile(directory + "/" + name) }
-            self.removeEmptyParents(of: directory, partition: partition)
+            for name in names { PosixFile.unlinkFile(files.path(name)) }
+            self.removeEmptyParents(of: files.directory)
             self.invalidateHashes(partition: partition, suffix: object.hash.suffix)
             return true
         }
@@ -56,11 +56,11 @@ extension DiskObjectStore {
     }
 
     public func audit(_ hash: ObjectHash, inPartition partition: Int) async throws -> AuditOutcome {
-        let directory = hashDirectory(partition: partition, hash: hash)
+        let files = files(partition: partition, hash: hash)
         let found: Result<OpenedData, ObjectStoreError>? = try await io.run {
-            let state = try self.scan(directory)
+            let state = try self.scan(files)
             guard let newest = state.newest, newest.kind == .data else { return nil }
-            let file = directory + "/" + newest.name
+            let file = files.path(newest.name)
             do {
                 return .success(try self.openData(file))
             } catch ObjectStoreError.corrupt {
@@ -95,7 +95,8 @@ extension DiskObjectStore {
         try await io.run {
             let destination = self.quarantinePath + "/" + hash.hex
             try PosixFile.makeDirectories(destination)
-            let name = file.split(separator: "/").last.map(String.init) ?? "unknown"
+            let stored = file.split(separator: "/").last.map(String.init) ?? "unknown"
+            let name = ObjectFiles.split(stored)?.name ?? stored
             do {
                 try PosixFile.renameFile(file, to: destination + "/" + name)
             } catch ObjectStoreError.io(_, let code) where code == ENOENT {
@@ -117,9 +118,9 @@ extension DiskObjectStore {
         }
     }
 
-    /// Removes the hash directory and then its suffix and partition directories when they
-    /// became empty (a handoff partition disappears once shipped). Blocking; best effort.
-    private func removeEmptyParents(of directory: String, partition: Int) {
+    /// Removes the suffix folder and then its partition folder when they became empty (a
+    /// handoff partition disappears once shipped). Blocking; best effort.
+    private func removeEmptyParents(of directory: String) {
         var current = directory
         let stop = "\(objectsPath)"
         while current.count > stop.count, current.hasPrefix(stop + "/"), rmdir(current) == 0 {

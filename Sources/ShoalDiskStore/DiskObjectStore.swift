@@ -6,12 +6,16 @@ import Darwin
 import ShoalCore
 import ShoalPorts
 
-/// The object role's store on one local device, laid out as OpenStack Swift lays it out:
-/// `<device>/objects/<partition>/<suffix>/<hash>/<timestamp>.data|.ts|.meta`, temporary
-/// files in `<device>/tmp/`. Each version is one file (``DiskFileFormat``: header, then
-/// body), written to `tmp`, flushed, renamed into place and flushed again (both flushes
-/// shared with the concurrent writers: ``GroupSync``), so a crash never leaves half an
-/// object visible and nothing is acknowledged before it is durable. All blocking calls run
+/// The object role's store on one local device, laid out as OpenStack Swift lays it out but
+/// one level flatter: `<device>/objects/<partition>/<suffix>/<hash>-<timestamp>.data|.ts|.meta`
+/// (Swift keeps each object's files in a folder of their own, `<suffix>/<hash>/`, which costs
+/// every new object a `mkdir`, a directory block and a directory flush, while a suffix folder
+/// holds well under one object on a full device), temporary files in `<device>/tmp/`. Each
+/// version is one file (``DiskFileFormat``: header, then body), written to `tmp`, flushed,
+/// renamed into place and flushed again (both flushes shared with the concurrent writers:
+/// ``GroupSync``), so a crash never leaves half an object visible and nothing is
+/// acknowledged before it is durable. A device written in Swift's layout is moved to this
+/// one when opened (``LayoutMigration``). All blocking calls run
 /// on a ``DiskIO`` pool. Created by the node for each device it serves; the
 /// object server and the replicator call it through ``ObjectStore``.
 public final class DiskObjectStore: ObjectStore {
@@ -61,22 +65,58 @@ public final class DiskObjectStore: ObjectStore {
             return flush()
         }
         try PosixFile.makeDirectories(objectsPath)
+        try LayoutMigration.flatten(objectsPath: objectsPath)
         try PosixFile.makeDirectories(tmpPath)
         for name in try PosixFile.list(tmpPath) { PosixFile.unlinkFile(tmpPath + "/" + name) }
     }
 
-    /// `<device>/objects/<partition>/<suffix>/<hash>`: built only from a validated hash.
-    func hashDirectory(_ key: ObjectKey) -> String {
-        hashDirectory(partition: key.partition, hash: key.hash)
+    /// Where one object's files live: its suffix folder, `<device>/objects/<partition>/<suffix>`,
+    /// under names that start with its hash. Built only from a validated hash.
+    struct ObjectFiles {
+        let directory: String
+        let hash: ObjectHash
+
+        /// `<hash>-`: what every file name of this object starts with.
+        var prefix: String { hash.hex + ObjectFiles.separator }
+
+        /// The path of the file this object's versions call `name` (`<timestamp>.<kind>`).
+        func path(_ name: String) -> String { directory + "/" + prefix + name }
+
+        static let separator = "-"
+
+        /// The hash and version name of a stored file name, nil for anything else.
+        static func split(_ stored: String) -> (hash: ObjectHash, name: String)? {
+            let utf8 = stored.utf8
+            guard utf8.count > 33, utf8[utf8.index(utf8.startIndex, offsetBy: 32)] == UInt8(ascii: "-") else { return nil }
+            let cut = stored.index(stored.startIndex, offsetBy: 32)
+            guard let hash = ObjectHash(hex: String(stored[..<cut])) else { return nil }
+            return (hash, String(stored[stored.index(after: cut)...]))
+        }
     }
 
-    func hashDirectory(partition: Int, hash: ObjectHash) -> String {
-        "\(objectsPath)/\(partition)/\(hash.suffix)/\(hash.hex)"
+    func files(_ key: ObjectKey) -> ObjectFiles {
+        files(partition: key.partition, hash: key.hash)
     }
 
-    /// Lists and classifies one hash directory. Blocking.
-    func scan(_ directory: String) throws -> HashDirectory {
-        HashDirectory(names: try PosixFile.list(directory))
+    func files(partition: Int, hash: ObjectHash) -> ObjectFiles {
+        ObjectFiles(directory: suffixDirectory(partition: partition, suffix: hash.suffix), hash: hash)
+    }
+
+    func suffixDirectory(partition: Int, suffix: String) -> String {
+        "\(objectsPath)/\(partition)/\(suffix)"
+    }
+
+    /// The version names (`<timestamp>.<kind>`) of an object's files. Blocking.
+    func names(_ files: ObjectFiles) throws -> [String] {
+        let prefix = files.prefix
+        return try PosixFile.list(files.directory).compactMap { name in
+            name.hasPrefix(prefix) ? String(name.dropFirst(prefix.count)) : nil
+        }
+    }
+
+    /// Lists an object's files and classifies them. Blocking.
+    func scan(_ files: ObjectFiles) throws -> HashDirectory {
+        HashDirectory(names: try names(files))
     }
 
     /// A fresh temporary file path in `<device>/tmp`.
@@ -85,7 +125,7 @@ public final class DiskObjectStore: ObjectStore {
     }
 
     /// Makes a finished temporary file the version `name` of `key`: a flush (its bytes are
-    /// durable), the rename into the hash directory (created if needed), a second flush (the
+    /// durable), the rename into the suffix folder (created if needed), a second flush (the
     /// new names are durable), then unlinks what the new file made obsolete. Both flushes are
     /// group commits (``GroupSync``): the file's fdatasync and the directories' fsyncs when
     /// the writer is alone, a shared flush of the device otherwise. Blocking; closes `fd`.
@@ -122,17 +162,25 @@ public final class DiskObjectStore: ObjectStore {
         }
         if bytes >= Self.dropCacheBytes { PosixFile.dropCache(fd) }
         PosixFile.closeFile(fd)
-        let directory = hashDirectory(key)
-        let created: [String]
+        let files = files(key)
+        var created: [String] = []
         do {
-            created = try PosixFile.makeDirectories(directory)
-            try PosixFile.renameFile(temporary, to: directory + "/" + name)
+            // A replicator emptying the folder may remove it between the two calls: made again.
+            for attempt in 1...3 {
+                created += try PosixFile.makeDirectories(files.directory)
+                do {
+                    try PosixFile.renameFile(temporary, to: files.path(name))
+                    break
+                } catch ObjectStoreError.io(_, let code) where code == ENOENT && attempt < 3 {
+                    continue
+                }
+            }
         } catch {
             PosixFile.unlinkFile(temporary)
             throw error
         }
-        // The rename lives in the hash directory; a directory made here lives in its parent.
-        let directories = [directory] + created.map(PosixFile.parent(of:))
+        // The rename lives in the suffix folder; a folder made here lives in its parent.
+        let directories = [files.directory] + created.map(PosixFile.parent(of:))
         try durability.sync { [statistics] in
             for path in Set(directories) {
                 statistics.countSyncs(1)
@@ -140,7 +188,7 @@ public final class DiskObjectStore: ObjectStore {
             }
             return 0
         }
-        for obsolete in try scan(directory).obsolete { PosixFile.unlinkFile(directory + "/" + obsolete) }
+        for obsolete in try scan(files).obsolete { PosixFile.unlinkFile(files.path(obsolete)) }
         invalidateHashes(partition: key.partition, suffix: key.hash.suffix)
     }
 

@@ -1,7 +1,8 @@
 import ShoalCore
 
-/// Decides, from the names in one object's hash directory, which files are current and
-/// which are obsolete (Swift's `get_ondisk_files`): the newest `.data` or `.ts` wins; a
+/// Decides, from the names of one object's files (Swift's hash directory; here the files of
+/// its suffix folder named for its hash, the hash taken off), which are current and which are
+/// obsolete (Swift's `get_ondisk_files`): the newest `.data` or `.ts` wins; a
 /// `.meta` counts only when newer than a winning `.data`, and only the newest; everything
 /// older is obsolete. Names it does not understand are left alone. Pure: the store lists,
 /// this decides, the store unlinks.

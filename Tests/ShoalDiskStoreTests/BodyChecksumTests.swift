@@ -87,7 +87,7 @@ struct BodyChecksumTests {
         let k = key("etag")
         let body = bodyBytes(5_000, seed: 8)
         _ = try await store.put(k, metadata: metadata(at: ts(1)), body: .bytes(body), expectedETag: nil)
-        let file = folder.path + "/objects/\(k.partition)/\(k.hash.suffix)/\(k.hash.hex)/0000000001.00000.data"
+        let file = storedFile(k, "0000000001.00000.data", on: folder.path)
         var bytes = [UInt8](try #require(FileManager.default.contents(atPath: file)))
         var prefix = try DiskFileFormat.decodePrefix(bytes)
         let record = Array(bytes[prefix.recordStart..<prefix.recordEnd])
@@ -112,7 +112,7 @@ struct BodyChecksumTests {
         let k = key("meta")
         _ = try await store.put(k, metadata: metadata(at: ts(1)), body: .bytes([1, 2]), expectedETag: nil)
         _ = try await store.post(k, metadata: ObjectMetadataUpdate(timestamp: ts(2), userMetadata: ["Colour": "blue"]))
-        let file = folder.path + "/objects/\(k.partition)/\(k.hash.suffix)/\(k.hash.hex)/0000000002.00000.meta"
+        let file = storedFile(k, "0000000002.00000.meta", on: folder.path)
         var bytes = [UInt8](try #require(FileManager.default.contents(atPath: file)))
         // "blue" becomes "blve": the record still decodes, only the checksum can tell.
         let at = try #require(bytes.lastIndex(of: UInt8(ascii: "u")))
@@ -140,9 +140,9 @@ struct BodyChecksumTests {
         prefix.writeRaw(DiskFileFormat.md5Bytes(hex: ETagHasher.hex(of: body)))
         prefix.write(UInt32(record.count))
         #expect(prefix.bytes.count == DiskFileFormat.uncheckedPrefixBytes)
-        let directory = folder.path + "/objects/\(k.partition)/\(k.hash.suffix)/\(k.hash.hex)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        #expect(FileManager.default.createFile(atPath: directory + "/0000000003.00000.data", contents: Data(prefix.bytes + record + body)))
+        let file = storedFile(k, "0000000003.00000.data", on: folder.path)
+        try FileManager.default.createDirectory(atPath: PosixFile.parent(of: file), withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: file, contents: Data(prefix.bytes + record + body)))
 
         let reader = try #require(try await store.get(k, range: nil))
         #expect(reader.metadata.etag == ETagHasher.hex(of: body) && reader.metadata.userMetadata == ["Age": "old"])

@@ -9,19 +9,20 @@ import Testing
 /// What only the disk store must do: Swift's layout, one file per version, crash
 /// leftovers ignored, restarts, bounded memory for large bodies, no path traversal.
 struct DiskObjectStoreTests {
-    @Test func layoutIsSwiftsAndObsoleteVersionsAreRemoved() async throws {
+    @Test func layoutIsSwiftsFlattenedAndObsoleteVersionsAreRemoved() async throws {
         let folder = try TemporaryDirectory()
         let store = try DiskObjectStore(devicePath: folder.path)
         let k = key("layout")
-        let directory = "objects/\(k.partition)/\(k.hash.suffix)/\(k.hash.hex)"
+        let stem = "\(k.partition)/\(k.hash.suffix)/\(k.hash.hex)-"
         _ = try await store.put(k, metadata: metadata(at: ts(100)), body: .bytes([1]), expectedETag: nil)
-        #expect(folder.files() == ["\(directory)/0000000100.00000.data"])
+        #expect(folder.objectFiles == ["\(stem)0000000100.00000.data"])
         _ = try await store.post(k, metadata: ObjectMetadataUpdate(timestamp: ts(150), userMetadata: ["A": "1"]))
-        #expect(folder.files() == ["\(directory)/0000000100.00000.data", "\(directory)/0000000150.00000.meta"])
+        #expect(folder.objectFiles == ["\(stem)0000000100.00000.data", "\(stem)0000000150.00000.meta"])
         _ = try await store.put(k, metadata: metadata(at: ts(200, offset: 5)), body: .bytes([2]), expectedETag: nil)
-        #expect(folder.files() == ["\(directory)/0000000200.00000_0000000000000005.data"])
+        #expect(folder.objectFiles == ["\(stem)0000000200.00000_0000000000000005.data"])
         _ = try await store.delete(k, timestamp: ts(300))
-        #expect(folder.files() == ["\(directory)/0000000300.00000.ts"])
+        #expect(folder.objectFiles == ["\(stem)0000000300.00000.ts"])
+        #expect(folder.files(under: "objects").contains(LayoutMigration.marker))
     }
 
     @Test func aWriteIntoTheReserveIsRefusedBeforeAnythingIsWritten() async throws {
@@ -104,11 +105,61 @@ struct DiskObjectStoreTests {
         let second = try DiskObjectStore(devicePath: folder.path)
         #expect(!FileManager.default.fileExists(atPath: leftover))
         #expect(try await readAll(second.get(key("kept"), range: nil)) == [7])
-        // Junk in a hash directory is ignored too.
+        // Junk among an object's files is ignored too.
         let k = key("kept")
-        let junk = folder.path + "/objects/\(k.partition)/\(k.hash.suffix)/\(k.hash.hex)/garbage.data"
+        let junk = storedFile(k, "garbage.data", on: folder.path)
         #expect(FileManager.default.createFile(atPath: junk, contents: Data([1, 2, 3])))
         #expect(try await readAll(second.get(k, range: nil)) == [7])
+    }
+
+    /// A device written in Swift's layout (a folder per object) is flattened when opened,
+    /// also when an earlier opening stopped half-way: every version moves, none is lost or
+    /// changes, the replicator's hashes stay the same, and the marker spares later openings.
+    @Test func aDeviceInSwiftsLayoutIsFlattenedWhenOpened() async throws {
+        let folder = try TemporaryDirectory()
+        let store = try DiskObjectStore(devicePath: folder.path)
+        let keys = (0..<24).map { key("legacy-\($0)") }
+        for (i, k) in keys.enumerated() {
+            _ = try await store.put(k, metadata: metadata(at: ts(10)), body: .bytes([UInt8(i), 1, 2]), expectedETag: nil)
+            if i % 3 == 0 { _ = try await store.post(k, metadata: ObjectMetadataUpdate(timestamp: ts(20), userMetadata: ["N": "\(i)"])) }
+            if i % 5 == 0 { _ = try await store.delete(k, timestamp: ts(30)) }
+        }
+        let partitions = try await store.partitions()
+        let hashes = try await store.hashes(in: partitions)
+        var names: [ObjectKey: [String]] = [:]
+        for k in keys { names[k] = try storedNames(of: k, on: folder.path) }
+        #expect(names.values.contains { $0.count == 2 })
+
+        // Swift's layout: each object's files in `<suffix>/<hash>/`, named by version alone;
+        // the first object half-moved (its newest file already flat), and no marker.
+        let fm = FileManager.default
+        for (i, k) in keys.enumerated() {
+            let flat = try #require(names[k])
+            let folderOfItsOwn = "\(folder.path)/objects/\(k.partition)/\(k.hash.suffix)/\(k.hash.hex)"
+            try fm.createDirectory(atPath: folderOfItsOwn, withIntermediateDirectories: false)
+            for name in flat where !(i == 0 && name == flat.last) {
+                try fm.moveItem(atPath: storedFile(k, name, on: folder.path), toPath: folderOfItsOwn + "/" + name)
+            }
+        }
+        try fm.removeItem(atPath: folder.path + "/objects/" + LayoutMigration.marker)
+        #expect(try LayoutMigration.flatten(objectsPath: folder.path + "/objects") == names.values.map(\.count).reduce(0, +) - 1)
+        try fm.removeItem(atPath: folder.path + "/objects/" + LayoutMigration.marker)
+
+        let reopened = try DiskObjectStore(devicePath: folder.path)
+        for (i, k) in keys.enumerated() {
+            #expect(try storedNames(of: k, on: folder.path) == names[k])
+            #expect(!fm.fileExists(atPath: "\(folder.path)/objects/\(k.partition)/\(k.hash.suffix)/\(k.hash.hex)"))
+            if i % 5 == 0 {
+                #expect(try await reopened.head(k) == .deleted(ts(30)))
+            } else {
+                let reader = try #require(try await reopened.get(k, range: nil))
+                #expect(reader.metadata.userMetadata == (i % 3 == 0 ? ["N": "\(i)"] : [:]))
+                #expect(try await reader.body.collect(upTo: 16) == [UInt8(i), 1, 2])
+            }
+        }
+        #expect(try await reopened.hashes(in: partitions) == hashes)
+        #expect(fm.fileExists(atPath: folder.path + "/objects/" + LayoutMigration.marker))
+        #expect(try LayoutMigration.flatten(objectsPath: folder.path + "/objects") == 0)
     }
 
     @Test func restartSeesEverything() async throws {
@@ -197,9 +248,8 @@ struct DiskObjectStoreTests {
         }
         func stored(_ name: String, in device: String) throws -> [UInt8] {
             let k = key(name)
-            let directory = "\(device)/objects/\(k.partition)/\(k.hash.suffix)/\(k.hash.hex)"
-            let file = try #require(try FileManager.default.contentsOfDirectory(atPath: directory).first { $0.hasSuffix(".data") })
-            return [UInt8](try #require(FileManager.default.contents(atPath: directory + "/" + file)))
+            let file = try #require(try storedNames(of: k, on: device).first { $0.hasSuffix(".data") })
+            return [UInt8](try #require(FileManager.default.contents(atPath: storedFile(k, file, on: device))))
         }
         func layout(_ file: [UInt8]) throws -> (padding: Int, bodyOffset: Int) {
             let prefix = try DiskFileFormat.decodePrefix(Array(file.prefix(DiskFileFormat.prefixBytes)))
@@ -231,7 +281,7 @@ struct DiskObjectStoreTests {
         let store = try DiskObjectStore(devicePath: folder.path)
         let k = key("rot")
         _ = try await store.put(k, metadata: metadata(at: ts(1)), body: .bytes([1, 2, 3]), expectedETag: nil)
-        let file = folder.path + "/objects/\(k.partition)/\(k.hash.suffix)/\(k.hash.hex)/0000000001.00000.data"
+        let file = storedFile(k, "0000000001.00000.data", on: folder.path)
         if paddedFirstVersion {
             let handle = try #require(FileHandle(forUpdatingAtPath: file))
             try handle.seek(toOffset: 4)
@@ -246,15 +296,15 @@ struct DiskObjectStoreTests {
     @Test func aWriteAloneFlushesItsOwnFilesAndConcurrentWritesShareFlushes() async throws {
         let folder = try TemporaryDirectory()
         let store = try DiskObjectStore(devicePath: folder.path)
-        // Alone: the file, the hash directory, and the parent of each directory made.
+        // Alone: the file, the suffix folder, and the parent of each folder made.
         _ = try await store.put(key("s"), metadata: metadata(at: ts(1)), body: .bytes([1]), expectedETag: nil)
-        #expect(store.statistics.syncs == 5, "a new partition: partition, suffix and hash directories made")
+        #expect(store.statistics.syncs == 4, "a new partition: partition and suffix folders made")
         _ = try await store.put(key("s"), metadata: metadata(at: ts(2)), body: .bytes([2]), expectedETag: nil)
-        #expect(store.statistics.syncs == 7)
+        #expect(store.statistics.syncs == 6)
         _ = try await store.delete(key("s"), timestamp: ts(3))
-        #expect(store.statistics.syncs == 9)
-        // Concurrent writers: never more flushes than alone (file, hash and suffix directories, the
-        // partition's parent for the new partitions), fewer when they meet; every object readable.
+        #expect(store.statistics.syncs == 8)
+        // Concurrent writers: never more flushes than alone (file and suffix folder, the partition's
+        // and its parent for the new partitions), fewer when they meet; every object readable.
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<32 {
                 group.addTask { _ = try await store.put(key("c\(index)"), metadata: metadata(at: ts(5)), body: .bytes([UInt8(index)]),
@@ -262,7 +312,7 @@ struct DiskObjectStoreTests {
             }
             try await group.waitForAll()
         }
-        #expect(store.statistics.syncs - 9 < 32 * 4)
+        #expect(store.statistics.syncs - 8 < 32 * 3)
         for index in 0..<32 {
             guard case .present(let stored, _) = try await store.head(key("c\(index)")) else { Issue.record("c\(index) missing"); continue }
             #expect(stored.timestamp == ts(5))
@@ -291,7 +341,7 @@ struct DiskObjectStoreTests {
             }
         }
         #expect(try await readAll(store.get(k, range: nil)) == [32])
-        #expect(folder.files(under: "objects").count == 1)
+        #expect(folder.objectFiles.count == 1)
         #expect(folder.files(under: "tmp").isEmpty)
     }
 }

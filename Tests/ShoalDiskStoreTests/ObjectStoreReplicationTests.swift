@@ -45,7 +45,7 @@ struct ObjectStoreReplicationTests {
         #expect(try await store.head(k) == .missing)
         #expect(try await store.partitions().contains(k.partition) == false)
         #expect(try await store.hashes(in: k.partition).isEmpty)
-        if let folder { #expect(folder.files(under: "objects").isEmpty) }
+        if let folder { #expect(folder.objectFiles.isEmpty) }
     }
 
     @Test(arguments: StoreKind.allCases)

@@ -1,6 +1,6 @@
 import Foundation
 import ShoalCore
-import ShoalDiskStore
+@testable import ShoalDiskStore
 import ShoalPorts
 import ShoalSimulation
 import Testing
@@ -47,6 +47,9 @@ final class TemporaryDirectory: Sendable {
         }
         return found.sorted()
     }
+
+    /// The objects' files of the device here (the layout's marker left out).
+    var objectFiles: [String] { files(under: "objects").filter { $0 != LayoutMigration.marker } }
 }
 
 let testHasher = PathHasher(prefix: "shoal-test-prefix", suffix: "shoal-test-suffix")
@@ -76,6 +79,19 @@ func readAll(_ reader: ObjectReader?) async throws -> [UInt8]? {
     return try await reader.body.collect(upTo: 64 << 20)
 }
 
+/// The path of the version `name` (`<timestamp>.<kind>`) of `key` on the device at
+/// `device`: `objects/<partition>/<suffix>/<hash>-<name>`, the store's flat layout.
+func storedFile(_ key: ObjectKey, _ name: String, on device: String) -> String {
+    "\(device)/objects/\(key.partition)/\(key.hash.suffix)/\(key.hash.hex)-\(name)"
+}
+
+/// The version names of `key`'s files on the device at `device`.
+func storedNames(of key: ObjectKey, on device: String) throws -> [String] {
+    let prefix = key.hash.hex + "-"
+    return try FileManager.default.contentsOfDirectory(atPath: "\(device)/objects/\(key.partition)/\(key.hash.suffix)")
+        .filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }.sorted()
+}
+
 /// Bit rot: flips one bit of the stored body of `key` (the last byte on disk, so the header
 /// still decodes) without touching its recorded MD5.
 func damage(_ key: ObjectKey, in store: any ObjectStore, folder: TemporaryDirectory?) async throws {
@@ -83,9 +99,9 @@ func damage(_ key: ObjectKey, in store: any ObjectStore, folder: TemporaryDirect
         #expect(await memory.corrupt(key.hash, inPartition: key.partition, offset: Int.max / 2))
         return
     }
-    let directory = "\(try #require(folder).path)/objects/\(key.partition)/\(key.hash.suffix)/\(key.hash.hex)"
-    let name = try #require(try FileManager.default.contentsOfDirectory(atPath: directory).first { $0.hasSuffix(".data") })
-    let handle = try #require(FileHandle(forUpdatingAtPath: directory + "/" + name))
+    let device = try #require(folder).path
+    let name = try #require(try storedNames(of: key, on: device).first { $0.hasSuffix(".data") })
+    let handle = try #require(FileHandle(forUpdatingAtPath: storedFile(key, name, on: device)))
     let end = try handle.seekToEnd()
     try handle.seek(toOffset: end - 1)
     let last = try #require(try handle.read(upToCount: 1)).first!

@@ -29,8 +29,8 @@ def connect(url):
 def data_files(node):
     """{object hash: .data file} on node N's device."""
     found = {}
-    for path in (RUN / f"node{node}" / "devices").glob("d*/objects/*/*/*/*.data"):
-        found[path.parent.name] = path
+    for path in (RUN / f"node{node}" / "devices").glob("d*/objects/*/*/*.data"):
+        found[path.name.split("-", 1)[0]] = path  # <hash>-<timestamp>.data
     return found
 
 

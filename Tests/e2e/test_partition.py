@@ -162,6 +162,7 @@ def test_a_node_cut_off_under_load_loses_nothing(namespaced):
 def replica_counts_in(nodes):
     counts = {}
     for n in nodes:
-        for path in (RUN / f"netns-node{n}" / "devices").glob("d*/objects/*/*/*/*.data"):
-            counts[path.parent.name] = counts.get(path.parent.name, 0) + 1
+        for path in (RUN / f"netns-node{n}" / "devices").glob("d*/objects/*/*/*.data"):
+            hash_ = path.name.split("-", 1)[0]  # <hash>-<timestamp>.data
+            counts[hash_] = counts.get(hash_, 0) + 1
     return counts
