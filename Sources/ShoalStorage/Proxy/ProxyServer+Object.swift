@@ -135,31 +135,35 @@ extension ProxyServer {
                           expectedBytes: headers.integer("Content-Length").map(Int64.init))
         let body = sourceBody ?? request.body ?? .empty
 
-        let (outcome, answers) = await withTaskGroup(of: NodeAnswer?.self) { group -> (BodyTee.Outcome, [NodeAnswer]) in
-            for (target, queue) in zip(targets, queues) {
-                var head = BackendRequestHead(method: "PUT", device: target.device.id, partition: partition, account: account,
-                                              container: container, object: object, query: request.query, headers: headers)
-                if tee.sendsFooter { head.headers[BackendHeader.etagFooter] = "md5" }
-                let updates = pairing[target.device.id] ?? []
-                if !updates.isEmpty {
-                    head.headers[BackendHeader.containerPartition] = String(containerPartition)
-                    head.headers[BackendHeader.containerDevice] = updates.map(\.id.rawValue).joined(separator: ",")
-                    head.headers[BackendHeader.containerHost] = updates.map { "\($0.address)" }.joined(separator: ",")
-                }
-                group.addTask {
-                    let request = Task { [head] in await self.send(head, on: .object, to: target.device, body: queue.stream) }
-                    queue.onFail { request.cancel() }
-                    let answer = await request.value
-                    queue.close()
-                    await Self.drain(answer.response?.body)
-                    // A leaving device is written so it stays current, but the quorum is the new owners'.
-                    return target.isLeaving ? nil : answer
-                }
+        // One task per target, which its queue cancels when it fails the target (stalled or
+        // gone) and which a cancelled client request cancels too.
+        let requests = zip(targets, queues).map { target, queue in
+            var head = BackendRequestHead(method: "PUT", device: target.device.id, partition: partition, account: account,
+                                          container: container, object: object, query: request.query, headers: headers)
+            if tee.sendsFooter { head.headers[BackendHeader.etagFooter] = "md5" }
+            let updates = pairing[target.device.id] ?? []
+            if !updates.isEmpty {
+                head.headers[BackendHeader.containerPartition] = String(containerPartition)
+                head.headers[BackendHeader.containerDevice] = updates.map(\.id.rawValue).joined(separator: ",")
+                head.headers[BackendHeader.containerHost] = updates.map { "\($0.address)" }.joined(separator: ",")
             }
+            let task = Task { [head] in
+                let answer = await self.send(head, on: .object, to: target.device, body: queue.stream)
+                queue.close()
+                await Self.drain(answer.response?.body)
+                // A leaving device is written so it stays current, but the quorum is the new owners'.
+                return target.isLeaving ? nil : answer
+            }
+            queue.onFail { task.cancel() }
+            return task
+        }
+        let (outcome, answers) = await withTaskCancellationHandler {
             let outcome = await tee.run(body)
             var answers: [NodeAnswer] = []
-            for await answer in group { if let answer { answers.append(answer) } }
+            for task in requests { if let answer = await task.value { answers.append(answer) } }
             return (outcome, answers)
+        } onCancel: {
+            for task in requests { task.cancel() }
         }
         return putResponse(outcome: outcome, answers: answers, request: request, headers: headers, timestamp: now,
                            replicas: ring.replicaCount)

@@ -22,25 +22,28 @@ struct ReplicaUpdates: Sendable {
         makeHead: @escaping @Sendable (DeviceID) -> BackendRequestHead
     ) async -> [DeviceID: Int?] {
         let snapshot = await cluster.snapshot()
-        let live = snapshot.ring.devices.filter { !snapshot.isDown($0) }
-        var known = Dictionary(live.map { ($0.id, $0.address) }, uniquingKeysWith: { first, _ in first })
-        let down = Set(snapshot.ring.devices.filter { snapshot.isDown($0) }.map(\.id))
-        known.merge(addresses.filter { !down.contains($0.key) }, uniquingKeysWith: { _, named in named })
+        // A device the ring holds down is not asked; otherwise the caller's address for it,
+        // else the ring's.
+        let targets = devices.map { device -> ClusterAddress? in
+            let record = snapshot.ring.devices.first { $0.id == device }
+            if let record, snapshot.isDown(record) { return nil }
+            return addresses[device] ?? record?.address
+        }
+        let send = { @Sendable [client, timeout] (device: DeviceID, address: ClusterAddress?) async -> Int? in
+            guard let address else { return nil }
+            do {
+                let response = try await client.send(makeHead(device), on: channel, to: address, timeout: timeout)
+                await drain(response.body)
+                return response.status
+            } catch {
+                return nil
+            }
+        }
+        // One replica to tell (an object server's usual update) needs no task of its own.
+        if devices.count == 1 { return [devices[0]: await send(devices[0], targets[0])] }
         return await withTaskGroup(of: (DeviceID, Int?).self) { group in
-            for device in devices {
-                guard let address = known[device] else {
-                    group.addTask { (device, nil) }
-                    continue
-                }
-                group.addTask { [client, timeout] in
-                    do {
-                        let response = try await client.send(makeHead(device), on: channel, to: address, timeout: timeout)
-                        await drain(response.body)
-                        return (device, response.status)
-                    } catch {
-                        return (device, nil)
-                    }
-                }
+            for (device, address) in zip(devices, targets) {
+                group.addTask { (device, await send(device, address)) }
             }
             var statuses: [DeviceID: Int?] = [:]
             for await (device, status) in group { statuses[device] = status }
