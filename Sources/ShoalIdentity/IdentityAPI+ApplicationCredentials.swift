@@ -40,9 +40,10 @@ extension IdentityAPI {
                 }
                 roles.append(IdentityRole(id: match.id, name: match.name))
             }
+            let secretHash = await PasswordWork.make(secret, salt: random(16), rounds: configuration.passwordRounds)
             let credential = ApplicationCredential(
                 id: newID(), name: name, description: try Self.string(fields, "description"), userID: userID, projectID: projectID,
-                secretHash: PasswordHash.make(secret, salt: random(16), rounds: configuration.passwordRounds), expiresAt: expiresAt,
+                secretHash: secretHash, expiresAt: expiresAt,
                 unrestricted: try Self.bool(fields, "unrestricted") ?? false, roles: roles)
             try await store.claimName(kind: "application_credential", scope: userID, name: name, id: credential.id)
             try await store.put(credential, create: true)
@@ -83,7 +84,7 @@ extension IdentityAPI {
         }
         guard let credential, credential.expiresAt.map({ $0 > time }) ?? true,
               !limiter.isLocked(credential.id, now: time) else { throw .unauthorized }
-        guard PasswordHash.verify(secret, against: credential.secretHash) else {
+        guard await PasswordWork.verify(secret, against: credential.secretHash) else {
             limiter.failed(credential.id, now: time)
             throw .unauthorized
         }

@@ -233,8 +233,8 @@ extension IdentityAPI {
         guard let original = body["user"]?["original_password"]?.string else { throw .missing("original_password", in: "user") }
         guard let password = body["user"]?["password"]?.string, !password.isEmpty else { throw .missing("password", in: "user") }
         guard var user = try await store.get(IdentityUser.self, userID) else { throw .notFound("user", userID) }
-        guard let hash = user.passwordHash, PasswordHash.verify(original, against: hash) else { throw .unauthorized }
-        user.passwordHash = PasswordHash.make(password, salt: random(16), rounds: configuration.passwordRounds)
+        guard let hash = user.passwordHash, await PasswordWork.verify(original, against: hash) else { throw .unauthorized }
+        user.passwordHash = await PasswordWork.make(password, salt: random(16), rounds: configuration.passwordRounds)
         try await store.put(user)
         try await revoke(.user(userID))
         return IdentityResponse(status: 204)

@@ -6,8 +6,8 @@ import ShoalPorts
 struct ResourceKind<Record: IdentityResource>: Sendable {
     /// Unique-name kind (`domain`, `project`, `user`, `role`) and the record's (scope, name).
     var uniqueName: (kind: String, key: @Sendable (Record) -> (scope: String, name: String))?
-    var create: @Sendable (JSONValue, _ id: String) throws(KeystoneError) -> Record
-    var update: @Sendable (Record, JSONValue) throws(KeystoneError) -> Record
+    var create: @Sendable (JSONValue, _ id: String) async throws(KeystoneError) -> Record
+    var update: @Sendable (Record, JSONValue) async throws(KeystoneError) -> Record
     /// Exact-match list filters (`?name=`, `?domain_id=`...).
     var filters: [String: @Sendable (Record) -> String?]
 }
@@ -51,7 +51,7 @@ extension IdentityAPI {
             guard let fields = body[member], fields.object != nil else { throw .missing(member, in: "request body") }
             let id = path.count == 2 ? path[1] : (fields["id"]?.string.flatMap { Record.self == IdentityRegion.self ? $0 : nil } ?? newID())
             guard IdentityStore.isValidName(id) else { throw .badRequest("Invalid id.") }
-            let record = try kind.create(fields, id)
+            let record = try await kind.create(fields, id)
             if let unique = kind.uniqueName {
                 let key = unique.key(record)
                 try await store.claimName(kind: unique.kind, scope: key.scope, name: key.name, id: record.id)
@@ -71,7 +71,7 @@ extension IdentityAPI {
             guard let record = try await store.get(Record.self, path[1]) else { throw .notFound(member, path[1]) }
             let body = try Self.parseBody(request)
             guard let fields = body[member], fields.object != nil else { throw .missing(member, in: "request body") }
-            let updated = try kind.update(record, fields)
+            let updated = try await kind.update(record, fields)
             if let unique = kind.uniqueName, unique.key(updated) != unique.key(record) {
                 let (old, new) = (unique.key(record), unique.key(updated))
                 try await store.claimName(kind: unique.kind, scope: new.scope, name: new.name, id: record.id)
@@ -196,10 +196,10 @@ extension IdentityAPI {
 
     var users: ResourceKind<IdentityUser> {
         let rounds = configuration.passwordRounds, random = random
-        @Sendable func hash(_ fields: JSONValue) throws(KeystoneError) -> String? {
+        @Sendable func hash(_ fields: JSONValue) async throws(KeystoneError) -> String? {
             guard let password = try Self.string(fields, "password") else { return nil }
             guard password.utf8.count <= 4096 else { throw .badRequest("Invalid input for field 'password': too long.") }
-            return PasswordHash.make(password, salt: random(16), rounds: rounds)
+            return await PasswordWork.make(password, salt: random(16), rounds: rounds)
         }
         @Sendable func extra(_ fields: JSONValue) -> [String: String] {
             (fields.object ?? [:]).filter { !["id", "name", "password", "domain_id", "enabled", "default_project_id", "options", "links"]
@@ -207,18 +207,21 @@ extension IdentityAPI {
         }
         return ResourceKind<IdentityUser>(
             uniqueName: ("user", { ($0.domainID, $0.name) }),
-            create: { fields, id throws(KeystoneError) in
-                IdentityUser(id: id, name: try Self.name(fields), domainID: try Self.string(fields, "domain_id") ?? Bootstrap.defaultDomainID,
-                             enabled: try Self.bool(fields, "enabled") ?? true,
-                             defaultProjectID: try Self.string(fields, "default_project_id"), passwordHash: try hash(fields),
-                             extra: extra(fields))
+            create: { fields, id async throws(KeystoneError) in
+                // Every field is checked before the password is hashed (a third of a second).
+                let name = try Self.name(fields)
+                let domainID = try Self.string(fields, "domain_id") ?? Bootstrap.defaultDomainID
+                let enabled = try Self.bool(fields, "enabled") ?? true
+                let defaultProjectID = try Self.string(fields, "default_project_id")
+                return IdentityUser(id: id, name: name, domainID: domainID, enabled: enabled, defaultProjectID: defaultProjectID,
+                                    passwordHash: try await hash(fields), extra: extra(fields))
             },
-            update: { record, fields throws(KeystoneError) in
+            update: { record, fields async throws(KeystoneError) in
                 var record = record
                 if fields["name"] != nil { record.name = try Self.name(fields) }
                 if let enabled = try Self.bool(fields, "enabled") { record.enabled = enabled }
                 if fields["default_project_id"] != nil { record.defaultProjectID = try Self.string(fields, "default_project_id") }
-                if let hash = try hash(fields) { record.passwordHash = hash }
+                if let hash = try await hash(fields) { record.passwordHash = hash }
                 record.extra.merge(extra(fields)) { _, new in new }
                 return record
             },

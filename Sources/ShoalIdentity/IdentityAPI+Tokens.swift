@@ -19,7 +19,7 @@ extension IdentityAPI {
                 logger.notice("login refused while locked out", metadata: ["user": "\(found.id)"])
                 throw .unauthorized
             }
-            guard found.enabled, let hash = found.passwordHash, PasswordHash.verify(password, against: hash) else {
+            guard found.enabled, let hash = found.passwordHash, await PasswordWork.verify(password, against: hash) else {
                 limiter.failed(found.id, now: time)
                 logger.notice("login failed", metadata: ["user": "\(found.id)"])
                 throw .unauthorized

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import ShoalCore
-import ShoalIdentity
+@testable import ShoalIdentity
 import ShoalKeystoneAPI
 import ShoalPorts
 @testable import ShoalStorage
@@ -70,6 +70,17 @@ struct IdentityAPITests {
             }
             try await body(stack, node, clock)
         }
+    }
+
+    /// A password is hashed and checked off Swift's cooperative pool (a third of a second of
+    /// CPU each at the default rounds): on a queue of its own, outside any task.
+    @Test func passwordsAreHashedOffTheCooperativePool() async {
+        #expect(withUnsafeCurrentTask { $0 != nil }, "the test itself runs in a task")
+        #expect(await PasswordWork.run { withUnsafeCurrentTask { $0 == nil } })
+        let stored = await PasswordWork.make("correct horse", salt: Array(repeating: 7, count: 16), rounds: PasswordHash.minimumRounds)
+        #expect(stored == PasswordHash.make("correct horse", salt: Array(repeating: 7, count: 16), rounds: PasswordHash.minimumRounds))
+        #expect(await PasswordWork.verify("correct horse", against: stored))
+        #expect(!(await PasswordWork.verify("battery staple", against: stored)))
     }
 
     @Test func theBootstrapAdminLogsInAndGetsKeystonesTokenDocument() async throws {
