@@ -151,8 +151,10 @@ struct ProxyObjectTests {
         let primaries = cluster.primaries(account: path.0, container: path.1, object: path.2)
         let gate = AsyncGate()
         cluster.servers[primaries[2]].gate.withLock { $0 = gate }
-        let big = (0..<4_000).map { UInt8($0 % 251) }
-        let response = await cluster.put(path, body: big, chunkSize: 100)
+        // Larger than the transport's inline limit (64 KiB), so it streams: a smaller body is
+        // read ahead whole and sent in one message, stalled server or not.
+        let big = (0..<100_000).map { UInt8($0 % 251) }
+        let response = await cluster.put(path, body: big, chunkSize: 1_000)
         #expect(response.status == 201)
         gate.open()
         let puts = cluster.log.matching("PUT", object: true)
