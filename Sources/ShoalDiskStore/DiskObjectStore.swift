@@ -86,11 +86,10 @@ public final class DiskObjectStore: ObjectStore {
 
         /// The hash and version name of a stored file name, nil for anything else.
         static func split(_ stored: String) -> (hash: ObjectHash, name: String)? {
-            let utf8 = stored.utf8
-            guard utf8.count > 33, utf8[utf8.index(utf8.startIndex, offsetBy: 32)] == UInt8(ascii: "-") else { return nil }
-            let cut = stored.index(stored.startIndex, offsetBy: 32)
-            guard let hash = ObjectHash(hex: String(stored[..<cut])) else { return nil }
-            return (hash, String(stored[stored.index(after: cut)...]))
+            guard let hash = ObjectHash(hex: String(stored.prefix(32))) else { return nil }
+            let rest = stored.dropFirst(32)
+            guard rest.hasPrefix(separator), rest.count > separator.count else { return nil }
+            return (hash, String(rest.dropFirst(separator.count)))
         }
     }
 

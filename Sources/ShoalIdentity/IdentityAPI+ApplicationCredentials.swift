@@ -40,11 +40,13 @@ extension IdentityAPI {
                 }
                 roles.append(IdentityRole(id: match.id, name: match.name))
             }
+            // Every field is checked before the secret is hashed (a third of a second).
+            let description = try Self.string(fields, "description")
+            let unrestricted = try Self.bool(fields, "unrestricted") ?? false
             let secretHash = await PasswordWork.make(secret, salt: random(16), rounds: configuration.passwordRounds)
             let credential = ApplicationCredential(
-                id: newID(), name: name, description: try Self.string(fields, "description"), userID: userID, projectID: projectID,
-                secretHash: secretHash, expiresAt: expiresAt,
-                unrestricted: try Self.bool(fields, "unrestricted") ?? false, roles: roles)
+                id: newID(), name: name, description: description, userID: userID, projectID: projectID,
+                secretHash: secretHash, expiresAt: expiresAt, unrestricted: unrestricted, roles: roles)
             try await store.claimName(kind: "application_credential", scope: userID, name: name, id: credential.id)
             try await store.put(credential, create: true)
             guard case .object(var rendered) = credential.rendered(baseURL: base) else { throw .unavailable }

@@ -82,12 +82,12 @@ func readAll(_ reader: ObjectReader?) async throws -> [UInt8]? {
 /// The path of the version `name` (`<timestamp>.<kind>`) of `key` on the device at
 /// `device`: `objects/<partition>/<suffix>/<hash>-<name>`, the store's flat layout.
 func storedFile(_ key: ObjectKey, _ name: String, on device: String) -> String {
-    "\(device)/objects/\(key.partition)/\(key.hash.suffix)/\(key.hash.hex)-\(name)"
+    DiskObjectStore.ObjectFiles(directory: "\(device)/objects/\(key.partition)/\(key.hash.suffix)", hash: key.hash).path(name)
 }
 
 /// The version names of `key`'s files on the device at `device`.
 func storedNames(of key: ObjectKey, on device: String) throws -> [String] {
-    let prefix = key.hash.hex + "-"
+    let prefix = key.hash.hex + DiskObjectStore.ObjectFiles.separator
     return try FileManager.default.contentsOfDirectory(atPath: "\(device)/objects/\(key.partition)/\(key.hash.suffix)")
         .filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }.sorted()
 }
