@@ -79,6 +79,8 @@ struct InMemoryWire: TransportWire {
             return carry(envelope, payload, to: address, droppable: droppable) { node in
                 node.engine.receive(fromServer: local, envelope: envelope, payload: payload)
             }
+        case .bulk:
+            return false  // no bulk lane in memory (`bulkPort` is nil, so none is asked for)
         }
     }
 

@@ -22,6 +22,22 @@ extension ZeroMQIOLoop {
         }
     }
 
+    /// Bulk lane messages: routing id, header, sealed payload. Anyone may connect to the
+    /// lane; what does not decode is dropped here, and the engine opens nothing it cannot
+    /// authenticate.
+    func receiveFromBulkLane(_ socket: UnsafeMutableRawPointer) {
+        for _ in 0..<Self.batchLimit {
+            guard let (frames, overflow) = ZeroMQSocket.receive(socket, using: message, maxFrames: 3) else { return }
+            guard !overflow, frames.count == 3, let envelope = decode(frames[1]) else {
+                counters.droppedMalformed.bump()
+                continue
+            }
+            counters.messagesIn.bump()
+            counters.bytesIn.bump(frames[2].count)
+            engine?.receive(bulk: envelope, payload: frames[2])
+        }
+    }
+
     /// DEALER messages: header, payload.
     func receive(from link: PeerLink) {
         for _ in 0..<Self.batchLimit {

@@ -8,30 +8,11 @@ extension ZeroMQIOLoop {
     func dispatch(_ message: OutboundMessage) {
         switch message.destination {
         case .peer(let address):
-            guard let link = link(for: address) else {
-                return fail(message, .unreachable(address))
-            }
-            if link.hasBacklog {
-                // Bounded, so a slow peer cannot make us hold an unbounded queue for it.
-                guard link.backlog.count - link.backlogHead < maxBacklog else {
-                    return fail(message, .unreachable(address))
-                }
-                link.backlog.append(message)
-                if link.backlog.count - link.backlogHead >= maxBacklog / 2, !link.isCongested {
-                    link.isCongested = true
-                    _ = congestedPeers.withLock { $0.insert(address) }
-                }
-                return
-            }
-            let error = transmit(message, on: link.socket, routingID: nil)
-            if error == 0 {
-                if link.isDown { markUp(link) }
-            } else if error == EAGAIN && !link.isDown {
-                link.backlog.append(message)
-                link.deadline = .now + options.connectTimeout
-            } else {
-                fail(message, .unreachable(address))
-            }
+            send(message, toLinkAt: address, secure: true)
+        case .bulk(let peer):
+            // A peer's bulk lane: its host, the port it told us, no CURVE (each chunk is sealed).
+            guard let port = bulkPorts.withLock({ $0[peer] }) else { return fail(message, .unreachable(peer)) }
+            send(message, toLinkAt: ClusterAddress(host: peer.host, port: port), secure: false)
         case .route(let routingID):
             if !routerBacklog.isEmpty {
                 guard routerBacklog.count < maxBacklog else { return fail(message, .closed) }
@@ -45,6 +26,34 @@ extension ZeroMQIOLoop {
             } else if error != 0 {
                 fail(message, .closed)
             }
+        }
+    }
+
+    /// Sends (or backlogs) `message` on the DEALER connected to `address`.
+    private func send(_ message: OutboundMessage, toLinkAt address: ClusterAddress, secure: Bool) {
+        guard let link = link(for: address, secure: secure) else {
+            return fail(message, .unreachable(address))
+        }
+        if link.hasBacklog {
+            // Bounded, so a slow peer cannot make us hold an unbounded queue for it.
+            guard link.backlog.count - link.backlogHead < maxBacklog else {
+                return fail(message, .unreachable(address))
+            }
+            link.backlog.append(message)
+            if link.backlog.count - link.backlogHead >= maxBacklog / 2, !link.isCongested {
+                link.isCongested = true
+                _ = congestedPeers.withLock { $0.insert(address) }
+            }
+            return
+        }
+        let error = transmit(message, on: link.socket, routingID: nil)
+        if error == 0 {
+            if link.isDown { markUp(link) }
+        } else if error == EAGAIN && !link.isDown {
+            link.backlog.append(message)
+            link.deadline = .now + options.connectTimeout
+        } else {
+            fail(message, .unreachable(address))
         }
     }
 
@@ -65,8 +74,9 @@ extension ZeroMQIOLoop {
         engine?.undeliverable(message.envelope, to: message.destination, error: error)
     }
 
-    /// The DEALER for `address`, created and connected on first use.
-    private func link(for address: ClusterAddress) -> PeerLink? {
+    /// The DEALER for `address`, created and connected on first use; with CURVE unless it
+    /// goes to a bulk lane (`secure` false).
+    private func link(for address: ClusterAddress, secure: Bool) -> PeerLink? {
         if let link = links[address] { return link }
         do {
             let socket = try ZeroMQSocket.make(context, type: ZMQ_DEALER)
@@ -76,7 +86,7 @@ extension ZeroMQIOLoop {
                     highWaterMark: options.highWaterMark, maxMessageBytes: options.maxMessageBytes
                 )
                 try ZeroMQSocket.set(socket, ZMQ_IMMEDIATE, 1)
-                if let curve = options.curve {
+                if secure, let curve = options.curve {
                     try ZeroMQSocket.set(socket, ZMQ_CURVE_SERVERKEY, string: curve.serverPublic)
                     try ZeroMQSocket.set(socket, ZMQ_CURVE_PUBLICKEY, string: curve.clientPublic)
                     try ZeroMQSocket.set(socket, ZMQ_CURVE_SECRETKEY, string: curve.clientSecret)

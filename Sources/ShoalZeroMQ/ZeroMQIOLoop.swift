@@ -6,8 +6,8 @@ import Synchronization
 
 /// The one thread of a ``ZeroMQTransport`` that touches its sockets.
 ///
-/// It waits in `zmq_poll` on the ROUTER, every DEALER, the ZAP socket and the outbound
-/// queue's eventfd; sends what tasks queued, hands what arrives to the
+/// It waits in `zmq_poll` on the ROUTER, the bulk lane's ROUTER, every DEALER, the ZAP
+/// socket and the outbound queue's eventfd; sends what tasks queued, hands what arrives to the
 /// ``TransportEngine``, keeps per-peer backlogs for peers not yet (or no longer)
 /// connected, and answers ZAP requests. Nothing in here blocks the Swift concurrency pool.
 ///
@@ -48,6 +48,8 @@ final class ZeroMQIOLoop: @unchecked Sendable {
     let counters: TransportCounters
     let downPeers = Mutex<Set<ClusterAddress>>([])
     let congestedPeers = Mutex<Set<ClusterAddress>>([])
+    /// The port of each peer's bulk lane, as the peer told the engine.
+    let bulkPorts = Mutex<[ClusterAddress: UInt16]>([:])
     private let engineSlot = Mutex<TransportEngine?>(nil)
     private let exit = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
@@ -56,6 +58,8 @@ final class ZeroMQIOLoop: @unchecked Sendable {
     let context: UnsafeMutableRawPointer
     let router: UnsafeMutableRawPointer
     let zap: UnsafeMutableRawPointer?
+    /// This node's bulk lane: a ROUTER without CURVE that only receives sealed body chunks.
+    let bulkRouter: UnsafeMutableRawPointer?
     var links: [ClusterAddress: PeerLink] = [:]
     var routerBacklog: [OutboundMessage] = []
     var routerDeadline: ContinuousClock.Instant?
@@ -64,11 +68,12 @@ final class ZeroMQIOLoop: @unchecked Sendable {
 
     init(
         context: UnsafeMutableRawPointer, router: UnsafeMutableRawPointer, zap: UnsafeMutableRawPointer?,
-        queue: OutboundQueue, counters: TransportCounters, options: Options
+        bulkRouter: UnsafeMutableRawPointer?, queue: OutboundQueue, counters: TransportCounters, options: Options
     ) {
         self.context = context
         self.router = router
         self.zap = zap
+        self.bulkRouter = bulkRouter
         self.queue = queue
         self.counters = counters
         self.options = options
@@ -121,7 +126,10 @@ final class ZeroMQIOLoop: @unchecked Sendable {
             polled.removeAll(keepingCapacity: true)
             items.append(zmq_pollitem_t(socket: nil, fd: queue.eventFD, events: pollIn, revents: 0))
             items.append(zmq_pollitem_t(socket: router, fd: 0, events: pollIn, revents: 0))
+            let zapIndex = items.count
             if let zap { items.append(zmq_pollitem_t(socket: zap, fd: 0, events: pollIn, revents: 0)) }
+            let bulkIndex = items.count
+            if let bulkRouter { items.append(zmq_pollitem_t(socket: bulkRouter, fd: 0, events: pollIn, revents: 0)) }
             let firstLink = items.count
             for link in links.values {
                 let events = link.wantsWritable ? pollIn | pollOut : pollIn
@@ -139,8 +147,9 @@ final class ZeroMQIOLoop: @unchecked Sendable {
             for message in batch { dispatch(message) }
             batch.removeAll(keepingCapacity: true)
             if queue.isClosed { return }
-            if let zap, items[2].revents & pollIn != 0 { serveZAP(zap) }
+            if let zap, items[zapIndex].revents & pollIn != 0 { serveZAP(zap) }
             if items[1].revents & pollIn != 0 { receiveFromRouter() }
+            if let bulkRouter, items[bulkIndex].revents & pollIn != 0 { receiveFromBulkLane(bulkRouter) }
             for (index, link) in polled.enumerated() {
                 let revents = items[firstLink + index].revents
                 if revents & pollIn != 0 { receive(from: link) }
@@ -167,6 +176,7 @@ final class ZeroMQIOLoop: @unchecked Sendable {
         links.removeAll()
         zmq_close(router)
         if let zap { zmq_close(zap) }
+        if let bulkRouter { zmq_close(bulkRouter) }
         zmq_ctx_term(context)
         engine = nil
     }

@@ -36,7 +36,9 @@ struct NodeLauncher {
         if let existing, existing.secretFingerprint != secret.fingerprint {
             throw JoinError.wrongSecret(expected: existing.secretFingerprint, found: secret.fingerprint)
         }
-        let transport = try ZeroMQTransport(bind: options.bindAddress, clusterSecret: secret)
+        var transportConfiguration = ZeroMQTransport.Configuration()
+        transportConfiguration.bulkPort = options.bulkPort
+        let transport = try ZeroMQTransport(bind: options.bindAddress, clusterSecret: secret, configuration: transportConfiguration)
         transport.answerInProcess(at: options.clusterAddress)
         let record: NodeRecord
         do {

@@ -23,6 +23,7 @@ struct StartCommand: AsyncParsableCommand {
     @Option(help: "REST listen address (default 127.0.0.1:8080).") var rest: String?
     @Option(help: "Cluster (ZeroMQ) listen address (default 127.0.0.1:7000).") var bind: String?
     @Option(help: "Cluster address peers should use (default: --bind).") var advertise: String?
+    @Option(help: "Port of the bulk lane for large request bodies (default 0: any free port).") var bulkPort: String?
     @Option(help: "Failure zone (default z1).") var zone: String?
     @Option(help: "Relative capacity of this node's device (default 1).") var weight: String?
     @Option(help: "host:port of a node to join (repeatable).") var join: [String] = []
@@ -55,7 +56,7 @@ struct StartCommand: AsyncParsableCommand {
         var flags: [String: String] = [:]
         let pairs: [(String, String?)] = [
             ("name", name), ("data_dir", dataDir), ("rest", rest), ("bind", bind), ("advertise", advertise),
-            ("zone", zone), ("weight", weight), ("secret_file", secretFile), ("part_power", partPower),
+            ("bulk_port", bulkPort), ("zone", zone), ("weight", weight), ("secret_file", secretFile), ("part_power", partPower),
             ("replicas", replicas), ("log_level", logLevel), ("log_format", logFormat),
             ("join", join.isEmpty ? nil : join.joined(separator: ",")),
         ]

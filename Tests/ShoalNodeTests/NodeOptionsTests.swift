@@ -16,6 +16,8 @@ struct NodeOptionsTests {
         #expect(options.join.isEmpty)
         #expect(options.fallocateReserve == .percent(1))
         #expect(options.auditFilesPerSecond == 20)
+        #expect(options.bulkPort == 0)
+        #expect(try OptionSources(flags: ["bulk_port": "7100"], environment: [:], file: nil).resolve().bulkPort == 7100)
         #expect(try OptionSources(flags: [:], environment: ["SHOAL_AUDIT_FILES_PER_SECOND": "500"], file: nil).resolve()
             .auditFilesPerSecond == 500)
     }
@@ -47,7 +49,7 @@ struct NodeOptionsTests {
     @Test("bad values name the option", arguments: [
         ("rest", "nowhere"), ("weight", "-1"), ("part_power", "40"), ("replicas", "x"), ("name", "a/b"),
         ("log_format", "xml"), ("log_level", "loud"), ("join", "a:1,b"), ("fallocate_reserve", "lots"),
-        ("fallocate_reserve", "150%"), ("audit_files_per_second", "0"),
+        ("fallocate_reserve", "150%"), ("audit_files_per_second", "0"), ("bulk_port", "70000"), ("bulk_port", "-1"),
     ])
     func errors(key: String, value: String) {
         #expect(throws: OptionError.self) { try OptionSources(flags: [key: value], environment: [:], file: nil).resolve() }

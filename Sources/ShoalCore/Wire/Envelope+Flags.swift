@@ -14,6 +14,9 @@ extension Envelope {
         /// The payload carries the head and the whole body together (``InlineBody``); no
         /// stream follows. Only set on bodies small enough to need no flow control.
         public static let inlineBody: UInt32 = 1 << 2
+        /// On a `.request` with `hasBody`: the body streams over the sender's bulk lane,
+        /// sealed (``SealedBody``); the payload starts with the body's key and token.
+        public static let sealedBody: UInt32 = 1 << 3
     }
 
     /// Values of `sequence` in a `.streamAbort`: which end of the stream gave up.

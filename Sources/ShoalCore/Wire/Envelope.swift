@@ -39,6 +39,8 @@ public struct Envelope: Equatable, Hashable, Sendable {
         public static let control = Channel(rawValue: 2)
         /// Diagnostics and benchmarks (echo).
         public static let echo = Channel(rawValue: 3)
+        /// The transport's own requests (where a node's bulk lane listens); no service.
+        public static let transport = Channel(rawValue: 4)
         /// Swift's backend requests to the account server role (``BackendRequestHead``).
         public static let account = Channel(rawValue: 10)
         /// Swift's backend requests to the container server role.
@@ -53,6 +55,7 @@ public struct Envelope: Equatable, Hashable, Sendable {
             case .membership: "membership"
             case .control: "control"
             case .echo: "echo"
+            case .transport: "transport"
             case .account: "account"
             case .container: "container"
             case .object: "object"

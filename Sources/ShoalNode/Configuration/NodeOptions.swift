@@ -12,6 +12,9 @@ public struct NodeOptions: Sendable, Equatable {
     public var bindAddress = ClusterAddress(host: "127.0.0.1", port: 7000)
     /// The cluster address peers use; defaults to ``bindAddress``.
     public var advertiseAddress: ClusterAddress?
+    /// The port of the bulk lane (large request bodies, sealed per chunk) on the bind host;
+    /// 0 picks a free one, which peers learn by asking.
+    public var bulkPort: UInt16 = 0
     public var zone: String = "z1"
     public var weight: Double = 1
     public var join: [ClusterAddress] = []
@@ -52,6 +55,7 @@ public struct NodeOptions: Sendable, Equatable {
         ("rest", "REST listen address host:port (default 127.0.0.1:8080)"),
         ("bind", "cluster (ZeroMQ) listen address host:port (default 127.0.0.1:7000)"),
         ("advertise", "cluster address peers should use (default: bind)"),
+        ("bulk_port", "port of the bulk lane for large request bodies, on the bind host (default 0: any free port)"),
         ("zone", "failure zone of this node's devices (default z1)"),
         ("weight", "relative capacity of this node's device (default 1)"),
         ("join", "comma-separated host:port of nodes to join"),
@@ -108,6 +112,11 @@ public struct OptionSources: Sendable {
         if let raw = value("rest") { options.restAddress = try address("rest", raw) }
         if let raw = value("bind") { options.bindAddress = try address("bind", raw) }
         if let raw = value("advertise") { options.advertiseAddress = try address("advertise", raw) }
+        let bulkPort = try integer("bulk_port", default: 0)
+        guard let port = UInt16(exactly: bulkPort) else {
+            throw OptionError(key: "bulk_port", value: "\(bulkPort)", reason: "0 to 65535")
+        }
+        options.bulkPort = port
         if let raw = value("zone") {
             guard !raw.isEmpty, raw.utf8.count <= 64 else { throw OptionError(key: "zone", value: raw, reason: "1-64 characters") }
             options.zone = raw

@@ -24,6 +24,7 @@ public final class TransportMetrics: Sendable {
         Series("shoal_transport_bytes_total", [("direction", "out")]) { $0.bytesOut },
         // Bodies sent inside their head's message (a small object's PUT or GET).
         Series("shoal_transport_inline_bodies_total") { $0.inlineBodies },
+        Series("shoal_transport_sealed_bodies_total") { $0.sealedBodies },
         // Requests a node made to itself, answered without the wire.
         Series("shoal_transport_in_process_requests_total") { $0.inProcessRequests },
         Series("shoal_transport_undeliverable_total") { $0.undeliverable },

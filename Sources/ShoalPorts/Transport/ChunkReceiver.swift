@@ -83,6 +83,9 @@ public final class ChunkReceiver: Sendable {
     /// The most chunks this receiver has held at once.
     public var maxBuffered: Int { state.withLock { $0.maxBuffered } }
 
+    /// Chunks delivered so far (the next expected sequence number).
+    public var delivered: UInt32 { state.withLock { $0.nextSequence } }
+
     /// Whether the body ended or failed.
     public var isFinished: Bool {
         state.withLock { if case .open = $0.phase { false } else { true } }

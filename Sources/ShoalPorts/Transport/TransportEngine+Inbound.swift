@@ -11,19 +11,21 @@ extension TransportEngine {
         case .request:
             startHandler(route: route, envelope: envelope, head: payload)
         case .streamChunk:
-            guard let receiver = state.withLock({ $0.serverIncoming[key] }) else {
+            guard let receiver = state.withLock({ $0.bulkTokens[key] == nil ? $0.serverIncoming[key] : nil }) else {
                 return stray(envelope, answerTo: .route(route))
             }
             receiver.deliver(payload, sequence: envelope.sequence)
         case .streamEnd:
-            guard let receiver = state.withLock({ $0.serverIncoming.removeValue(forKey: key) }) else {
+            // A sealed body's end comes over the bulk lane, never here.
+            guard state.withLock({ $0.bulkTokens[key] == nil }),
+                  let receiver = state.withLock({ $0.removeServerIncoming(key) }) else {
                 return counters.strayStreamMessages.bump()
             }
             receiver.finish()
         case .streamAbort where envelope.sequence == Envelope.AbortSide.byReceiver:
             state.withLock { $0.serverOutgoing.removeValue(forKey: key) }?.fail(.streamAborted(reason(payload)))
         case .streamAbort:
-            state.withLock { $0.serverIncoming.removeValue(forKey: key) }?.fail(.streamAborted(reason(payload)))
+            state.withLock { $0.removeServerIncoming(key) }?.fail(.streamAborted(reason(payload)))
         case .streamCredit:
             guard let gate = state.withLock({ $0.serverOutgoing[key] }) else {
                 return counters.strayStreamMessages.bump()
@@ -81,7 +83,14 @@ extension TransportEngine {
             state.withLock { $0.serverOutgoing.removeValue(forKey: key) }?.fail(.streamAborted("requester unreachable"))
         case (.route(let route), .streamCredit):
             let key = ServerKey(route: route, id: id)
-            state.withLock { $0.serverIncoming.removeValue(forKey: key) }?.fail(.streamAborted("sender unreachable"))
+            state.withLock { $0.removeServerIncoming(key) }?.fail(.streamAborted("sender unreachable"))
+        case (.bulk(let peer), .streamChunk), (.bulk(let peer), .streamEnd):
+            // The lane is gone (the peer restarted on another port, say): ask again next time.
+            let gate: CreditGate? = state.withLock { state in
+                state.lanes[peer] = nil
+                return state.bulkOutgoing.removeValue(forKey: id).flatMap { state.clientOutgoing.removeValue(forKey: $0) }
+            }
+            gate?.fail(error)
         default:
             break
         }
@@ -184,7 +193,8 @@ extension TransportEngine {
     private func forgetReceiver(id: UInt64, destination: WireDestination) {
         switch destination {
         case .peer: _ = state.withLock { $0.clientIncoming.removeValue(forKey: id) }
-        case .route(let route): _ = state.withLock { $0.serverIncoming.removeValue(forKey: ServerKey(route: route, id: id)) }
+        case .route(let route): _ = state.withLock { $0.removeServerIncoming(ServerKey(route: route, id: id)) }
+        case .bulk: break  // receivers answer on the peer's own connection, never on a lane
         }
     }
 
@@ -192,7 +202,9 @@ extension TransportEngine {
     /// (and streams its body) back along `route`.
     private func startHandler(route: [UInt8], envelope: Envelope, head payload: [UInt8]) {
         let key = ServerKey(route: route, id: envelope.correlationID)
-        let head: [UInt8], inline: [UInt8]?
+        if envelope.channel == .transport { return answerTransportQuery(key: key) }
+        var head: [UInt8], inline: [UInt8]?
+        var sealed: SealedBody?
         switch split(payload, of: envelope) {
         case .success(let parts): (head, inline) = parts
         case .failure(let error):
@@ -204,10 +216,33 @@ extension TransportEngine {
             return
         }
         let hasBody = inline == nil && envelope.sequence & Envelope.HeadFlags.hasBody != 0
+        if hasBody, envelope.sequence & Envelope.HeadFlags.sealedBody != 0 {
+            do throws(WireError) {
+                (sealed, head) = try SealedBody.decode(head)
+            } catch {
+                counters.droppedMalformed.bump()
+                let refusal = Envelope(
+                    kind: .response, channel: envelope.channel, status: .badRequest,
+                    correlationID: key.id, sequence: Envelope.HeadFlags.transportError
+                )
+                _ = wire.post(refusal, payload: Array("sealed request body: \(error)".utf8), to: .route(route), force: true)
+                return
+            }
+        }
         let receiver = hasBody ? makeReceiver(channel: envelope.channel, id: key.id, destination: .route(route)) : nil
+        var early: EarlyBulk?
         let endpoint: Endpoint? = state.withLock { state in
             guard !state.closed, let endpoint = state.endpoints[envelope.channel] else { return nil }
             if let receiver { state.serverIncoming[key] = receiver }
+            if let receiver, let sealed {
+                // A token already in use (2^-64) would mix two bodies: the second one's
+                // chunks then fail to open and its stream fails, the first is unharmed.
+                if state.bulkIncoming[sealed.token] == nil {
+                    state.bulkIncoming[sealed.token] = BulkInbound(receiver: receiver, seal: sealed, key: key)
+                    state.bulkTokens[key] = sealed.token
+                }
+                early = state.takeEarlyBulk(sealed.token)
+            }
             return endpoint
         }
         guard let endpoint else {
@@ -221,8 +256,13 @@ extension TransportEngine {
             _ = wire.post(refusal, payload: Array("no handler for \(envelope.channel)".utf8), to: .route(route), force: true)
             return
         }
-        let body = inline.map { ChunkStream.bytes($0) } ?? receiver?.makeStream()
+        let stream = receiver.map { receiver in
+            sealed.map { SealedChunkOpener(receiver: receiver, seal: $0, channel: envelope.channel).stream }
+                ?? receiver.makeStream()
+        }
+        let body = inline.map { ChunkStream.bytes($0) } ?? stream
         let request = TransportRequest(channel: envelope.channel, head: head, body: body, bodyLengthHint: inline?.count)
+        if let early { replay(early) }
         Task {
             let response = await endpoint.handler.respond(to: request)
             receiver?.cancel(reason: "handler returned without reading the body")

@@ -25,6 +25,9 @@ public final class TransportEngine: Sendable {
         /// is read ahead and, when it ends within this many bytes, sent in the head's
         /// message (``InlineBody``): one message instead of head, chunk and end. 0 turns it off.
         public var inlineBodyBytes: Int = 64 << 10
+        /// Bytes of bulk-lane messages held for streams whose head has not arrived yet (the
+        /// lane and the head's connection are not ordered with each other).
+        public var earlyBulkBytes: Int = 64 << 20
 
         public init() {}
     }
@@ -55,6 +58,30 @@ public final class TransportEngine: Sendable {
         var clientIncoming: [UInt64: ChunkReceiver] = [:]
         var serverIncoming: [ServerKey: ChunkReceiver] = [:]
         var serverOutgoing: [ServerKey: CreditGate] = [:]
+        /// Sealed bodies arriving on this node's bulk lane, by token.
+        var bulkIncoming: [UInt64: BulkInbound] = [:]
+        var bulkTokens: [ServerKey: UInt64] = [:]
+        /// Lane messages that came before their head.
+        var earlyBulk: [UInt64: EarlyBulk] = [:]
+        var earlyBulkBytes = 0
+        /// Tokens of bodies that ended or failed lately: their stragglers are dropped, not kept.
+        var retiredBulk = Set<UInt64>()
+        var retiredBulkOrder: [UInt64] = []
+        /// Sealed bodies this node is sending: token → request id.
+        var bulkOutgoing: [UInt64: UInt64] = [:]
+        /// What this node knows of each peer's bulk lane.
+        var lanes: [ClusterAddress: Lane] = [:]
+
+        /// Forgets an incoming body (and its bulk lane entry): it ended, failed or was dropped.
+        mutating func removeServerIncoming(_ key: ServerKey) -> ChunkReceiver? {
+            if let token = bulkTokens.removeValue(forKey: key) {
+                bulkIncoming[token] = nil
+                retiredBulk.insert(token)
+                retiredBulkOrder.append(token)
+                if retiredBulkOrder.count > 1024 { retiredBulk.remove(retiredBulkOrder.removeFirst()) }
+            }
+            return serverIncoming.removeValue(forKey: key)
+        }
     }
 
     let state = Mutex(State())
@@ -79,7 +106,10 @@ public final class TransportEngine: Sendable {
 
     /// Open streams in each table, for tests that check nothing leaks.
     public var openStreamCount: Int {
-        state.withLock { $0.clientOutgoing.count + $0.clientIncoming.count + $0.serverIncoming.count + $0.serverOutgoing.count }
+        state.withLock { state in
+            state.clientOutgoing.count + state.clientIncoming.count + state.serverIncoming.count + state.serverOutgoing.count
+                + state.bulkIncoming.count + state.bulkTokens.count + state.bulkOutgoing.count
+        }
     }
 
     // MARK: ClusterTransport operations
@@ -128,10 +158,13 @@ public final class TransportEngine: Sendable {
         let gate = request.body.map { _ in
             CreditGate(initialCredit: configuration.streamWindow, idleTimeout: configuration.streamIdleTimeout, clock: clock)
         }
+        // A streamed body goes sealed over the peer's bulk lane once the peer has told us where it is.
+        let sealed = gate != nil && bulkLaneIsOpen(to: peer) ? SealedBody() : nil
         let registered: Bool = state.withLock { state in
             guard !state.closed else { return false }
             state.pending[id] = Pending()
             if let gate { state.clientOutgoing[id] = gate }
+            if let sealed { state.bulkOutgoing[sealed.token] = id }
             return true
         }
         guard registered else { throw .closed }
@@ -139,15 +172,16 @@ public final class TransportEngine: Sendable {
         // bounds stalls, and the deadline for the answer starts when the body is sent.
         if gate == nil { startTimer(for: id, timeout: timeout) }
 
-        let envelope = Envelope(
-            kind: .request, channel: request.channel, correlationID: id,
-            sequence: inline != nil ? Envelope.HeadFlags.inlineBody : gate == nil ? 0 : Envelope.HeadFlags.hasBody
-        )
-        let payload = inline.map { InlineBody.encode(head: request.head, body: $0) } ?? request.head
+        let flags = inline != nil ? Envelope.HeadFlags.inlineBody
+            : gate == nil ? 0 : Envelope.HeadFlags.hasBody | (sealed != nil ? Envelope.HeadFlags.sealedBody : 0)
+        let envelope = Envelope(kind: .request, channel: request.channel, correlationID: id, sequence: flags)
+        let payload = inline.map { InlineBody.encode(head: request.head, body: $0) }
+            ?? sealed.map { $0.encode(head: request.head) } ?? request.head
         if await wire.deliver(envelope, payload: payload, to: .peer(peer)) {
             if let gate, let body = request.body {
+                if sealed != nil { counters.sealedBodies.bump() }
                 let pump = Task {
-                    await self.pump(body, gate: gate, id: id, channel: request.channel, to: .peer(peer))
+                    await self.pump(body, gate: gate, id: id, channel: request.channel, to: .peer(peer), sealed: sealed)
                     self.startTimer(for: id, timeout: timeout)
                 }
                 state.withLock { state in
@@ -173,7 +207,10 @@ public final class TransportEngine: Sendable {
                     Envelope(kind: .streamAbort, channel: request.channel, correlationID: id, sequence: Envelope.AbortSide.bySender),
                     payload: Array("request failed: \(error)".utf8), to: .peer(peer), force: true
                 )
-                _ = state.withLock { $0.clientOutgoing.removeValue(forKey: id) }
+                state.withLock { state in
+                    state.clientOutgoing[id] = nil
+                    if let sealed { state.bulkOutgoing[sealed.token] = nil }
+                }
             }
             throw error
         }

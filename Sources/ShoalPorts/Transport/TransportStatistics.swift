@@ -26,6 +26,8 @@ public struct TransportStatistics: Sendable, Equatable {
     public var inProcessRequests = 0
     /// Request and response bodies sent inside their head's message (``InlineBody``).
     public var inlineBodies = 0
+    /// Request bodies sent sealed over a peer's bulk lane (``SealedBody``).
+    public var sealedBodies = 0
 
     public init() {}
 }
@@ -46,6 +48,7 @@ public final class TransportCounters: Sendable {
     public let maxBufferedChunks = Atomic<Int>(0)
     public let inProcessRequests = Atomic<Int>(0)
     public let inlineBodies = Atomic<Int>(0)
+    public let sealedBodies = Atomic<Int>(0)
 
     public init() {}
 
@@ -76,6 +79,7 @@ public final class TransportCounters: Sendable {
         result.maxBufferedChunks = maxBufferedChunks.load(ordering: .relaxed)
         result.inProcessRequests = inProcessRequests.load(ordering: .relaxed)
         result.inlineBodies = inlineBodies.load(ordering: .relaxed)
+        result.sealedBodies = sealedBodies.load(ordering: .relaxed)
         return result
     }
 }

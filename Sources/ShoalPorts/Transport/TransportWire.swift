@@ -7,6 +7,9 @@ public enum WireDestination: Hashable, Sendable {
     case peer(ClusterAddress)
     /// The connection identified by this route (the ROUTER's routing id on ZeroMQ).
     case route([UInt8])
+    /// The bulk lane of the node listening at this address: sealed body chunks and their end
+    /// only (``SealedBody``), on a connection of their own.
+    case bulk(ClusterAddress)
 }
 
 /// The bottom half of a cluster transport: moves one envelope and its payload to a
@@ -24,4 +27,16 @@ public protocol TransportWire: Sendable {
     /// Queues a message, suspending while the outbound queue is full. False when it could
     /// not be queued (closed, destination known to be down).
     func deliver(_ envelope: Envelope, payload: [UInt8], to destination: WireDestination) async -> Bool
+
+    /// Where this node's bulk lane listens (what it answers peers that ask); nil when the
+    /// wire has none, and then the engine never sends to one either.
+    var bulkPort: UInt16? { get }
+
+    /// From now on, `.bulk(peer)` goes to `port` on the peer's host.
+    func openBulkLane(to peer: ClusterAddress, port: UInt16)
+}
+
+extension TransportWire {
+    public var bulkPort: UInt16? { nil }
+    public func openBulkLane(to peer: ClusterAddress, port: UInt16) {}
 }
