@@ -16,7 +16,7 @@ public actor ContainerBroker: ReplicatedDatabase {
     public nonisolated let path: String
     private nonisolated let executor: SQLiteExecutor
     private var file: DatabaseHandle
-    private var waitingRows: [(ObjectRecord, CheckedContinuation<Void, any Error>)] = []
+    private var waitingRows: [([ObjectRecord], CheckedContinuation<Void, any Error>)] = []
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
@@ -75,8 +75,14 @@ public actor ContainerBroker: ReplicatedDatabase {
     /// N concurrent updates of one container cost one fsync instead of N (Swift gets the
     /// same effect by appending to a `.pending` file).
     public func commit(_ record: ObjectRecord) async throws {
+        try await commit([record])
+    }
+
+    /// ``commit(_:)`` for several rows at once (an object server's batch of updates).
+    public func commit(_ records: [ObjectRecord]) async throws {
+        guard !records.isEmpty else { return }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            waitingRows.append((record, continuation))
+            waitingRows.append((records, continuation))
             if waitingRows.count == 1 { Task { await self.flushWaitingRows() } }
         }
     }
@@ -90,7 +96,7 @@ public actor ContainerBroker: ReplicatedDatabase {
         guard !batch.isEmpty else { return }
         groupCommits += 1
         do {
-            try merge(items: batch.map(\.0))
+            try merge(items: batch.flatMap(\.0))
             for (_, continuation) in batch { continuation.resume() }
         } catch {
             for (_, continuation) in batch { continuation.resume(throwing: error) }

@@ -96,3 +96,20 @@ struct BackendMessageTests {
         #expect(head.path == "/n1-d0/12/AUTH_a/c/o/p")
     }
 }
+
+struct ContainerUpdateBatchTests {
+    @Test func aBatchRoundTripsAndRefusesWhatDoesNotDecode() throws {
+        let updates = (0..<5).map { index in
+            ContainerUpdate(operation: index % 2 == 0 ? .put : .delete, account: "AUTH_a", container: "c", object: "o\(index)",
+                            timestamp: SwiftTimestamp(ticks: 1_700_000_000_00000 + Int64(index)), sizeBytes: index,
+                            contentType: "text/plain", etag: "e\(index)")
+        }
+        let bytes = ContainerUpdateBatch.encode(updates)
+        #expect(try ContainerUpdateBatch.decode(bytes) == updates)
+        #expect(throws: WireError.self) { try ContainerUpdateBatch.decode(bytes + [0]) }
+        #expect(throws: WireError.self) { try ContainerUpdateBatch.decode(Array(bytes.dropLast())) }
+        var tooMany = ByteWriter()
+        tooMany.writeVarint(ContainerUpdateBatch.maximumCount + 1)
+        #expect(throws: WireError.self) { try ContainerUpdateBatch.decode(tooMany.bytes) }
+    }
+}

@@ -153,3 +153,48 @@ struct ContainerServerTests {
         }
     }
 }
+
+/// An object server's batch of object rows (``ContainerUpdateBatch``).
+struct ContainerRowBatchTests {
+    static func update(_ name: String, _ operation: ContainerUpdate.Operation = .put, at timestamp: SwiftTimestamp,
+                       container: String = "box") -> ContainerUpdate {
+        ContainerUpdate(operation: operation, account: "AUTH_test", container: container, object: name, timestamp: timestamp,
+                        sizeBytes: operation == .put ? 10 : 0, contentType: "text/plain", etag: "d41d8cd98f00b204e9800998ecf8427e")
+    }
+
+    func rows(_ cluster: StorageCluster, _ updates: [ContainerUpdate], container: String = "box") async throws -> Int {
+        let bytes = ContainerUpdateBatch.encode(updates)
+        return try await cluster.send(
+            cluster.request(ContainerUpdateBatch.method, "AUTH_test/\(container)", headers: ["Content-Length": String(bytes.count)]),
+            on: .container, body: bytes).status
+    }
+
+    @Test func aBatchRecordsEveryRowAsSinglePutsAndDeletesWould() async throws {
+        try await withStorageCluster { cluster in
+            try await cluster.createAccount("AUTH_test")
+            try await cluster.createContainer("AUTH_test", "box")
+            let batch = [Self.update("a", at: ts(2)), Self.update("b", at: ts(3)), Self.update("c", at: ts(4)),
+                         Self.update("b", .delete, at: ts(5)), Self.update("a", at: ts(1))]
+            #expect(try await rows(cluster, batch) == 201)
+            let head = try await cluster.send(cluster.request("HEAD", "AUTH_test/box"))
+            #expect(head.headers["X-Container-Object-Count"] == "2")
+            #expect(head.headers["X-Container-Bytes-Used"] == "20")
+            let listing = try await cluster.send(cluster.request("GET", "AUTH_test/box"))
+            #expect(listing.text == "a\nc\n")
+        }
+    }
+
+    @Test func aBadBatchIsRefusedWhole() async throws {
+        try await withStorageCluster { cluster in
+            try await cluster.createAccount("AUTH_test")
+            try await cluster.createContainer("AUTH_test", "box")
+            #expect(try await rows(cluster, [Self.update("a", at: ts(2)), Self.update("x", at: ts(2), container: "other")]) == 400)
+            let garbage: [UInt8] = [5, 1, 2]
+            #expect(try await cluster.send(cluster.request(ContainerUpdateBatch.method, "AUTH_test/box"), on: .container,
+                                           body: garbage).status == 400)
+            #expect(try await rows(cluster, [Self.update("a", at: ts(2), container: "nothing")], container: "nothing") == 404)
+            let head = try await cluster.send(cluster.request("HEAD", "AUTH_test/box"))
+            #expect(head.headers["X-Container-Object-Count"] == "0")
+        }
+    }
+}

@@ -261,3 +261,14 @@ actor InMemoryAsyncPendings: AsyncPendingQueue {
 func ts(_ seconds: Int64, offset: UInt64 = 0) -> SwiftTimestamp {
     SwiftTimestamp(ticks: (1_700_000_000 + seconds) * SwiftTimestamp.ticksPerSecond, offset: offset)
 }
+
+/// Polls `condition` until it holds, for at most `timeout`; whether it held. Tests wait
+/// for a state with it instead of sleeping.
+func waitUntil(timeout: Duration = .seconds(10), _ condition: @Sendable () async -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(2))
+    }
+    return await condition()
+}

@@ -62,3 +62,29 @@ extension ContainerUpdate: WireCodable {
                   sizeBytes: Int(size), contentType: contentType, etag: etag)
     }
 }
+
+/// Several object rows for one container replica in one backend request: an object server
+/// sends the updates that waited while one was on its way together (the container server
+/// applies them in one transaction). A count, then each ``ContainerUpdate``.
+public enum ContainerUpdateBatch {
+    /// The backend method that carries a batch (the body) to `/device/partition/a/c`.
+    public static let method = "UPDATE_ROWS"
+    public static let maximumCount = 4_096
+
+    public static func encode(_ updates: [ContainerUpdate]) -> [UInt8] {
+        var writer = ByteWriter(reservingCapacity: 16 + updates.count * 160)
+        writer.writeVarint(updates.count)
+        for update in updates { update.encode(into: &writer) }
+        return writer.bytes
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws(WireError) -> [ContainerUpdate] {
+        var reader = ByteReader(bytes)
+        let count = try reader.readItemCount(field: "updates", minimumItemBytes: 8, limit: maximumCount)
+        var updates: [ContainerUpdate] = []
+        updates.reserveCapacity(count)
+        for _ in 0..<count { updates.append(try ContainerUpdate(from: &reader)) }
+        try reader.expectEnd()
+        return updates
+    }
+}

@@ -42,9 +42,12 @@ public struct ContainerServer: BackendServer {
 
     public func handle(_ head: BackendRequestHead, body: ChunkStream?) async -> StorageResponse {
         let replication = head.method == ReplicationBody.method ? await ReplicationBody(collecting: body) : nil
-        if replication == nil { await drain(body) }
+        let rows = head.method == ContainerUpdateBatch.method ? await Self.rows(in: body) : nil
+        if replication == nil && rows == nil { await drain(body) }
         guard let devicePath = devicePaths[head.device] else { return .insufficientStorage }
-        if head.method == "PUT" || head.method == ReplicationBody.method, !reserve.allows(writing: 0, under: devicePath) {
+        let writesRows = rows.map { rows in (try? rows.get())?.contains { $0.operation == .put } ?? false } ?? false
+        if head.method == "PUT" || head.method == ReplicationBody.method || writesRows,
+           !reserve.allows(writing: 0, under: devicePath) {
             return .deviceFull(head, logger: logger)
         }
         guard let container = head.container else { return StorageResponse(.badRequest("Invalid path: \(head.path)")) }
@@ -52,6 +55,7 @@ public struct ContainerServer: BackendServer {
             devicePath: devicePath, partition: head.partition, account: head.account, container: container))
         do {
             if let replication { return try await replication.respond(broker: broker) }
+            if let rows { return try await applyRows(rows, head, container: container, broker: broker) }
             if let object = head.object {
                 switch head.method {
                 case "PUT": return try await putObject(head, name: object, broker: broker)
@@ -148,6 +152,42 @@ public struct ContainerServer: BackendServer {
             contentType: head.headers[BackendHeader.contentType] ?? "application/octet-stream",
             etag: head.headers[BackendHeader.etag] ?? ""))
         return .empty(201)
+    }
+
+    /// An object server's batch of object rows (``ContainerUpdateBatch``): each row as a
+    /// PUT or DELETE of `/a/c/o` would record it, all in one group commit.
+    func applyRows(
+        _ rows: Result<[ContainerUpdate], WireError>, _ head: BackendRequestHead, container: String, broker: ContainerBroker
+    ) async throws -> StorageResponse {
+        guard head.object == nil, case .success(let updates) = rows, !updates.isEmpty else {
+            return StorageResponse(.badRequest("Invalid \(ContainerUpdateBatch.method) body"))
+        }
+        guard updates.allSatisfy({ $0.account == head.account && $0.container == container }) else {
+            return StorageResponse(.badRequest("\(ContainerUpdateBatch.method) rows for another container"))
+        }
+        guard await broker.exists else { return StorageResponse(.notFound) }
+        try await broker.commit(updates.map { update in
+            switch update.operation {
+            case .put:
+                ObjectRecord(name: update.object, timestamp: update.timestamp, size: Int64(update.sizeBytes),
+                             contentType: update.contentType, etag: update.etag)
+            case .delete:
+                .tombstone(name: update.object, timestamp: update.timestamp)
+            }
+        })
+        return .empty(201)
+    }
+
+    /// The rows of a batch body; a failure when it is too large, breaks off or does not decode.
+    static func rows(in body: ChunkStream?) async -> Result<[ContainerUpdate], WireError> {
+        guard let bytes = try? await body?.collect(upTo: 4 << 20) else {
+            return .failure(.invalidValue(field: "body"))
+        }
+        do throws(WireError) {
+            return .success(try ContainerUpdateBatch.decode(bytes))
+        } catch {
+            return .failure(error)
+        }
     }
 
     func deleteObject(_ head: BackendRequestHead, name: String, broker: ContainerBroker) async throws -> StorageResponse {

@@ -147,8 +147,22 @@ extension ObjectServer {
             logger.warning("object write without container update target", metadata: ["path": "\(head.path)"])
             return
         }
-        let statuses = await updates.send(to: devices, addresses: addresses, on: .container) { device in
-            update.backendHead(device: device, partition: partition)
+        let statuses: [DeviceID: Int?]
+        if devices.count == 1 {
+            // The usual case (one replica per object server): coalesced with the other
+            // updates to that replica.
+            let device = devices[0]
+            var status: Int?
+            if let address = await updates.address(of: device, given: addresses) {
+                status = await containerUpdates.submit(update, to: ContainerUpdateBatcher.Destination(
+                    address: address, device: device, partition: partition, account: update.account,
+                    container: update.container))
+            }
+            statuses = [device: status]
+        } else {
+            statuses = await updates.send(to: devices, addresses: addresses, on: .container) { device in
+                update.backendHead(device: device, partition: partition)
+            }
         }
         let delivered = statuses.values.allSatisfy { $0.map { (200..<300).contains($0) } ?? false }
         if delivered { return }

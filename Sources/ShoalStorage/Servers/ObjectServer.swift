@@ -26,6 +26,8 @@ public struct ObjectServer: BackendServer {
     let expiryQueues: [DeviceID: ExpiryQueue]
     let layout: StorageLayout
     let updates: ReplicaUpdates
+    /// Container updates to one replica that come while one is on its way go together.
+    let containerUpdates: ContainerUpdateBatcher
     let logger: Logger
     /// The current time: expiry (`X-Delete-At`) is judged against it.
     let now: @Sendable () -> SwiftTimestamp
@@ -39,7 +41,9 @@ public struct ObjectServer: BackendServer {
         self.asyncPendings = asyncPendings
         self.expiryQueues = expiryQueues
         self.layout = layout
-        self.updates = ReplicaUpdates(client: client, cluster: cluster)
+        let updates = ReplicaUpdates(client: client, cluster: cluster)
+        self.updates = updates
+        self.containerUpdates = ContainerUpdateBatcher(client: client, timeout: updates.timeout)
         self.logger = logger
         self.now = now
     }

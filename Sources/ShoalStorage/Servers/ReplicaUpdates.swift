@@ -51,6 +51,15 @@ struct ReplicaUpdates: Sendable {
         }
     }
 
+    /// Where `device` is asked: the caller's address for it, else the ring's; nil when the
+    /// ring holds it down or does not know it and the caller named none (as ``send``).
+    func address(of device: DeviceID, given addresses: [DeviceID: ClusterAddress]) async -> ClusterAddress? {
+        let snapshot = await cluster.snapshot()
+        let record = snapshot.ring.devices.first { $0.id == device }
+        if let record, snapshot.isDown(record) { return nil }
+        return addresses[device] ?? record?.address
+    }
+
     /// The primaries of the partition of `/account[/container]` in the current ring.
     func primaries(account: String, container: String? = nil, hasher: PathHasher) async -> (partition: Int, devices: [DeviceID]) {
         let ring = await cluster.snapshot().ring
