@@ -10,15 +10,8 @@ extension ZeroMQIOLoop {
 
     /// ROUTER messages: routing id, header, payload.
     func receiveFromRouter() {
-        for _ in 0..<Self.batchLimit {
-            guard let (frames, overflow) = ZeroMQSocket.receive(router, using: message, maxFrames: 3) else { return }
-            guard !overflow, frames.count == 3, let envelope = decode(frames[1]) else {
-                counters.droppedMalformed.bump()
-                continue
-            }
-            counters.messagesIn.bump()
-            counters.bytesIn.bump(frames[2].count)
-            engine?.receive(fromClient: frames[0], envelope: envelope, payload: frames[2])
+        receiveRouted(on: router) { route, envelope, payload in
+            engine?.receive(fromClient: route, envelope: envelope, payload: payload)
         }
     }
 
@@ -26,6 +19,15 @@ extension ZeroMQIOLoop {
     /// lane; what does not decode is dropped here, and the engine opens nothing it cannot
     /// authenticate.
     func receiveFromBulkLane(_ socket: UnsafeMutableRawPointer) {
+        receiveRouted(on: socket) { _, envelope, payload in
+            engine?.receive(bulk: envelope, payload: payload)
+        }
+    }
+
+    /// Reads up to a batch of three-frame messages from a ROUTER; counts and drops the rest.
+    private func receiveRouted(
+        on socket: UnsafeMutableRawPointer, _ hand: (_ route: [UInt8], Envelope, _ payload: [UInt8]) -> Void
+    ) {
         for _ in 0..<Self.batchLimit {
             guard let (frames, overflow) = ZeroMQSocket.receive(socket, using: message, maxFrames: 3) else { return }
             guard !overflow, frames.count == 3, let envelope = decode(frames[1]) else {
@@ -34,7 +36,7 @@ extension ZeroMQIOLoop {
             }
             counters.messagesIn.bump()
             counters.bytesIn.bump(frames[2].count)
-            engine?.receive(bulk: envelope, payload: frames[2])
+            hand(frames[0], envelope, frames[2])
         }
     }
 

@@ -9,34 +9,22 @@ struct ContainerUpdateBatcherTests {
     /// A replica that records what it was sent and answers each request once the test lets it.
     final class Replica: Sendable {
         let sent = Mutex<[[String]]>([])
-        private let gates = Mutex<(open: Bool, waiting: [CheckedContinuation<Void, Never>])>((true, []))
+        /// While set, requests wait for it to open.
+        private let gate = Mutex<AsyncGate?>(nil)
         let answers: @Sendable ([ContainerUpdate]) -> Int?
 
         init(answers: @escaping @Sendable ([ContainerUpdate]) -> Int? = { $0.count == 1 ? 201 : 202 }) {
             self.answers = answers
         }
 
-        func hold() { gates.withLock { $0.open = false } }
+        func hold() { gate.withLock { $0 = AsyncGate() } }
 
-        func release() {
-            let waiting = gates.withLock { state in
-                state.open = true
-                defer { state.waiting = [] }
-                return state.waiting
-            }
-            for waiter in waiting { waiter.resume() }
-        }
+        func release() { gate.withLock { gate in defer { gate = nil }; return gate }?.open() }
 
         var send: ContainerUpdateBatcher.Send {
             { _, updates in
                 self.sent.withLock { $0.append(updates.map(\.object)) }
-                await withCheckedContinuation { continuation in
-                    let open = self.gates.withLock { state in
-                        if !state.open { state.waiting.append(continuation) }
-                        return state.open
-                    }
-                    if open { continuation.resume() }
-                }
+                await self.gate.withLock { $0 }?.wait()
                 return self.answers(updates)
             }
         }

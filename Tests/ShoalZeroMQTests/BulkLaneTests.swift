@@ -31,17 +31,19 @@ struct BulkLaneTests {
         return String(decoding: try await client.request(request, to: server, timeout: .seconds(10)).head, as: UTF8.self)
     }
 
-    /// Opens the client's lane to the server: the first streamed body asks, and goes unsealed.
-    func openLane(_ board: Switchboard) async throws {
+    /// Two engines, the server reading bodies, the client's lane to it open: the first
+    /// streamed body asks for the lane, and goes unsealed.
+    func openBoard() async throws -> Switchboard {
+        let board = Switchboard()
+        await board.server.register(Self.reader, for: channel)
         let first = Self.body(200_000)
         #expect(try await send(first, from: board.client, to: board.serverAddress) == Self.expected(first))
         #expect(await waitUntil { board.client.state.withLock { if case .open = $0.lanes[board.serverAddress] { true } else { false } } })
+        return board
     }
 
     @Test func chunksThatComeBeforeTheirHeadWaitForIt() async throws {
-        let board = Switchboard()
-        await board.server.register(Self.reader, for: channel)
-        try await openLane(board)
+        let board = try await openBoard()
         board.holdHeads(true)
         let bytes = Self.body(450_000)
         let answer = Task { try await send(bytes, from: board.client, to: board.serverAddress) }
@@ -55,9 +57,7 @@ struct BulkLaneTests {
     }
 
     @Test func analteredChunkFailsItsBodyAndNothingElse() async throws {
-        let board = Switchboard()
-        await board.server.register(Self.reader, for: channel)
-        try await openLane(board)
+        let board = try await openBoard()
         board.alterLane { envelope, payload in
             guard envelope.kind == .streamChunk, envelope.sequence == 2 else { return payload }
             var altered = payload
@@ -74,9 +74,7 @@ struct BulkLaneTests {
     }
 
     @Test func anEndThatDoesNotCountEveryChunkFailsTheBody() async throws {
-        let board = Switchboard()
-        await board.server.register(Self.reader, for: channel)
-        try await openLane(board)
+        let board = try await openBoard()
         // The lane loses the last chunk; the end says how many there were.
         board.alterLane { envelope, payload in
             envelope.kind == .streamChunk && envelope.sequence == 3 ? nil : payload
