@@ -6,8 +6,18 @@ import Testing
 struct SealedBodyTests {
     let channel = Envelope.Channel.object
 
+    /// A seal with key and token derived from `seed` (the sender draws them at random).
+    static func seal(_ seed: UInt8 = 1) -> SealedBody {
+        SealedBody(key: (0..<UInt8(SealedBody.keyBytes)).map { $0 &* 17 &+ seed }, token: 0x5EA1_0000 + UInt64(seed))!
+    }
+
+    @Test func aSealNeedsAWholeKeyAndAToken() {
+        #expect(SealedBody(key: [UInt8](repeating: 1, count: SealedBody.keyBytes - 1), token: 1) == nil)
+        #expect(SealedBody(key: [UInt8](repeating: 1, count: SealedBody.keyBytes), token: 0) == nil)
+    }
+
     @Test func aChunkOpensUnderItsOwnEnvelope() throws {
-        let seal = SealedBody()
+        let seal = Self.seal()
         let chunk = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         let envelope = seal.envelope(.streamChunk, channel: channel, sequence: 7)
         let sealed = seal.seal(chunk, for: envelope)
@@ -18,7 +28,7 @@ struct SealedBodyTests {
     }
 
     @Test func theHeadCarriesTheKeyToThePeer() throws {
-        let seal = SealedBody()
+        let seal = Self.seal()
         let head: [UInt8] = [9, 8, 7]
         let (received, decodedHead) = try SealedBody.decode(seal.encode(head: head))
         #expect(decodedHead == head)
@@ -28,7 +38,7 @@ struct SealedBodyTests {
     }
 
     @Test func anyChangeToTheBytesIsRefused() {
-        let seal = SealedBody()
+        let seal = Self.seal()
         let envelope = seal.envelope(.streamChunk, channel: channel, sequence: 1)
         let sealed = seal.seal(Array(repeating: 0x41, count: 4096), for: envelope)
         for index in [0, 2047, sealed.count - 1] {
@@ -41,7 +51,7 @@ struct SealedBodyTests {
     }
 
     @Test func aChunkDoesNotOpenElsewhere() {
-        let seal = SealedBody()
+        let seal = Self.seal()
         let envelope = seal.envelope(.streamChunk, channel: channel, sequence: 3)
         let sealed = seal.seal([1, 2, 3, 4], for: envelope)
         // Moved within the body, to another channel, made an end, or under another body's key.
@@ -54,13 +64,13 @@ struct SealedBodyTests {
         for other in elsewhere {
             #expect(throws: WireError.self) { try seal.open(sealed, for: other) }
         }
-        let stranger = SealedBody()
+        let stranger = Self.seal(2)
         #expect(stranger.token != seal.token)
         #expect(throws: WireError.self) { try stranger.open(sealed, for: envelope) }
     }
 
     @Test func anEndIsSealedAndCounted() throws {
-        let seal = SealedBody()
+        let seal = Self.seal()
         let end = seal.envelope(.streamEnd, channel: channel, sequence: 12)
         let sealed = seal.seal([], for: end)
         #expect(sealed.count == SealedBody.tagBytes)

@@ -84,6 +84,15 @@ struct BulkLaneTests {
         #expect(board.server.counters.strayStreamMessages.load(ordering: .relaxed) >= 1)
     }
 
+    @Test func eachBodyGetsItsOwnKeyAndToken() {
+        let (first, second) = (SealedBody.random(), SealedBody.random())
+        #expect(first.token != second.token && first.token != 0)
+        let envelope = first.envelope(.streamChunk, channel: channel, sequence: 0)
+        let sealed = first.seal([1, 2, 3], for: envelope)
+        #expect((try? first.open(sealed, for: envelope)) == [1, 2, 3])
+        #expect((try? second.open(sealed, for: envelope)) == nil)
+    }
+
     @Test func laneMessagesForNoBodyAreBoundedAndDropped() async throws {
         var configuration = TransportEngine.Configuration()
         configuration.earlyBulkBytes = 10_000

@@ -26,13 +26,11 @@ public struct SealedBody: Sendable {
     public let token: UInt64
     private let key: SymmetricKey
 
-    /// A fresh key and token.
-    public init() {
-        self.init(key: SymmetricKey(size: .bits128), token: UInt64.random(in: 1...UInt64.max))
-    }
-
-    private init(key: SymmetricKey, token: UInt64) {
-        self.key = key
+    /// The seal of one body under `key` (``keyBytes`` bytes) and `token` (not 0). The sender
+    /// draws both at random for each body; the core itself draws nothing.
+    public init?(key: [UInt8], token: UInt64) {
+        guard key.count == Self.keyBytes, token != 0 else { return nil }
+        self.key = SymmetricKey(data: key)
         self.token = token
     }
 
@@ -50,9 +48,10 @@ public struct SealedBody: Sendable {
         guard payload.count >= prefixBytes else { throw .truncated(needed: prefixBytes, available: payload.count) }
         var reader = ByteReader(payload)
         let keyBytes = try reader.readRaw(count: Self.keyBytes)
-        let token = try reader.readUInt64()
-        guard token != 0 else { throw .invalidValue(field: "sealed.token") }
-        return (SealedBody(key: SymmetricKey(data: keyBytes), token: token), Array(payload[prefixBytes...]))
+        guard let seal = SealedBody(key: keyBytes, token: try reader.readUInt64()) else {
+            throw .invalidValue(field: "sealed.token")
+        }
+        return (seal, Array(payload[prefixBytes...]))
     }
 
     /// The envelope a chunk or the end travels under on the lane.

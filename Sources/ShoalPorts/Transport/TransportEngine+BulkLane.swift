@@ -150,6 +150,16 @@ extension TransportEngine.State {
     }
 }
 
+extension SealedBody {
+    /// A seal for one new body: key and token from the system's secure generator.
+    static func random() -> SealedBody {
+        var generator = SystemRandomNumberGenerator()
+        let key = (0..<keyBytes).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        // Both are in range, so the seal always exists.
+        return SealedBody(key: key, token: UInt64.random(in: 1 ... .max, using: &generator))!
+    }
+}
+
 /// The consumer's view of a sealed body: each chunk opened as it is pulled, in order (the
 /// receiver delivers them in sequence). A chunk that does not open fails the body and tells
 /// the sender.

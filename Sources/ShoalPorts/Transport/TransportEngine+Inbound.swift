@@ -17,8 +17,7 @@ extension TransportEngine {
             receiver.deliver(payload, sequence: envelope.sequence)
         case .streamEnd:
             // A sealed body's end comes over the bulk lane, never here.
-            guard state.withLock({ $0.bulkTokens[key] == nil }),
-                  let receiver = state.withLock({ $0.removeServerIncoming(key) }) else {
+            guard let receiver = state.withLock({ $0.bulkTokens[key] == nil ? $0.removeServerIncoming(key) : nil }) else {
                 return counters.strayStreamMessages.bump()
             }
             receiver.finish()

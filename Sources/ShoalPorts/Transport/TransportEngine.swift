@@ -159,7 +159,7 @@ public final class TransportEngine: Sendable {
             CreditGate(initialCredit: configuration.streamWindow, idleTimeout: configuration.streamIdleTimeout, clock: clock)
         }
         // A streamed body goes sealed over the peer's bulk lane once the peer has told us where it is.
-        let sealed = gate != nil && bulkLaneIsOpen(to: peer) ? SealedBody() : nil
+        let sealed = gate != nil && bulkLaneIsOpen(to: peer) ? SealedBody.random() : nil
         let registered: Bool = state.withLock { state in
             guard !state.closed else { return false }
             state.pending[id] = Pending()

@@ -45,7 +45,7 @@ public struct ContainerServer: BackendServer {
         let rows = head.method == ContainerUpdateBatch.method ? await Self.rows(in: body) : nil
         if replication == nil && rows == nil { await drain(body) }
         guard let devicePath = devicePaths[head.device] else { return .insufficientStorage }
-        let writesRows = rows.map { rows in (try? rows.get())?.contains { $0.operation == .put } ?? false } ?? false
+        let writesRows = (try? rows?.get())?.contains { $0.operation == .put } ?? false
         if head.method == "PUT" || head.method == ReplicationBody.method || writesRows,
            !reserve.allows(writing: 0, under: devicePath) {
             return .deviceFull(head, logger: logger)

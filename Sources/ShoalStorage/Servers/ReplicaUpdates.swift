@@ -22,13 +22,7 @@ struct ReplicaUpdates: Sendable {
         makeHead: @escaping @Sendable (DeviceID) -> BackendRequestHead
     ) async -> [DeviceID: Int?] {
         let snapshot = await cluster.snapshot()
-        // A device the ring holds down is not asked; otherwise the caller's address for it,
-        // else the ring's.
-        let targets = devices.map { device -> ClusterAddress? in
-            let record = snapshot.ring.devices.first { $0.id == device }
-            if let record, snapshot.isDown(record) { return nil }
-            return addresses[device] ?? record?.address
-        }
+        let targets = devices.map { Self.target($0, given: addresses, in: snapshot) }
         let send = { @Sendable [client, timeout] (device: DeviceID, address: ClusterAddress?) async -> Int? in
             guard let address else { return nil }
             do {
@@ -54,7 +48,14 @@ struct ReplicaUpdates: Sendable {
     /// Where `device` is asked: the caller's address for it, else the ring's; nil when the
     /// ring holds it down or does not know it and the caller named none (as ``send``).
     func address(of device: DeviceID, given addresses: [DeviceID: ClusterAddress]) async -> ClusterAddress? {
-        let snapshot = await cluster.snapshot()
+        Self.target(device, given: addresses, in: await cluster.snapshot())
+    }
+
+    /// A device the ring holds down is not asked; otherwise the caller's address for it,
+    /// else the ring's.
+    private static func target(
+        _ device: DeviceID, given addresses: [DeviceID: ClusterAddress], in snapshot: ClusterSnapshot
+    ) -> ClusterAddress? {
         let record = snapshot.ring.devices.first { $0.id == device }
         if let record, snapshot.isDown(record) { return nil }
         return addresses[device] ?? record?.address
