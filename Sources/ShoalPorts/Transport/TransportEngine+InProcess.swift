@@ -40,7 +40,7 @@ extension TransportEngine {
         var watch: BodyWatch?
         if let body = request.body {
             let idle = configuration.streamIdleTimeout
-            let bodyWatch = BodyWatch(idle: idle, clock: clock) { [weak self] in
+            let bodyWatch = BodyWatch(idle: idle, deadlines: deadlines) { [weak self] in
                 self?.complete(id, with: .failure(.streamAborted("no chunk of the body read for \(idle)")))
             }
             local.body = bodyWatch.wrap(body) { [weak self] in self?.startTimer(for: id, timeout: timeout) }
@@ -66,22 +66,23 @@ extension TransportEngine {
 
 /// A body handed to a local handler: a watchdog expires the request when a whole `idle`
 /// passes with no chunk read, and the body's end (or failure) stops the watchdog and starts
-/// the request's own deadline.
+/// the request's own deadline. The watchdog is a deadline on the engine's timer, checked and
+/// moved on each time it comes, not a task of its own.
 final class BodyWatch: Sendable {
     private let idle: Duration
-    private let clock: any Clock<Duration>
+    private let deadlines: DeadlineTimer
     private let expire: @Sendable () -> Void
     private struct Progress {
         var reads = 0
         var ended = false
-        var watchdog: Task<Void, Never>?
+        var watchdog: DeadlineTimer.Handle?
     }
 
     private let progress = Mutex(Progress())
 
-    init(idle: Duration, clock: any Clock<Duration>, expire: @escaping @Sendable () -> Void) {
+    init(idle: Duration, deadlines: DeadlineTimer, expire: @escaping @Sendable () -> Void) {
         self.idle = idle
-        self.clock = clock
+        self.deadlines = deadlines
         self.expire = expire
     }
 
@@ -105,42 +106,43 @@ final class BodyWatch: Sendable {
 
     /// The handler answered: no more watching, whatever it read.
     func stop() {
-        progress.withLock { progress in
+        let watchdog = progress.withLock { progress in
             progress.ended = true
             defer { progress.watchdog = nil }
             return progress.watchdog
-        }?.cancel()
+        }
+        if let watchdog { deadlines.cancel(watchdog) }
     }
 
     private func finish(_ ended: @Sendable () -> Void) {
-        let watchdog: Task<Void, Never>?? = progress.withLock { progress in
+        let watchdog: DeadlineTimer.Handle?? = progress.withLock { progress in
             guard !progress.ended else { return .none }
             progress.ended = true
             defer { progress.watchdog = nil }
             return .some(progress.watchdog)
         }
         guard case .some(let running) = watchdog else { return }
-        running?.cancel()
+        if let running { deadlines.cancel(running) }
         ended()
     }
 
     /// Starts the watchdog (once the request is registered).
     func start() {
-        let watchdog = Task { [self] in
-            var seen = -1
-            while true {
-                let (reads, ended) = progress.withLock { ($0.reads, $0.ended) }
-                if ended { return }
-                if reads == seen { return expire() }
-                seen = reads
-                do { try await clock.sleep(for: idle) } catch { return }
-            }
-        }
-        let keep = progress.withLock { progress in
+        watch(since: -1)
+    }
+
+    /// Expires the request when no chunk was read since the last look (`seen` reads), and
+    /// otherwise looks again one `idle` later.
+    private func watch(since seen: Int) {
+        let reads: Int? = progress.withLock { $0.ended ? nil : $0.reads }
+        guard let reads else { return }
+        if reads == seen { return expire() }
+        let watchdog = deadlines.schedule(after: idle) { [weak self] in self?.watch(since: reads) }
+        let kept = progress.withLock { progress in
             guard !progress.ended else { return false }
             progress.watchdog = watchdog
             return true
         }
-        if !keep { watchdog.cancel() }
+        if !kept { deadlines.cancel(watchdog) }
     }
 }

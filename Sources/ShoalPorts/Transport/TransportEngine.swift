@@ -46,7 +46,7 @@ public final class TransportEngine: Sendable {
     struct Pending {
         var continuation: CheckedContinuation<Result<TransportResponse, TransportError>, Never>?
         var result: Result<TransportResponse, TransportError>?
-        var timer: Task<Void, Never>?
+        var timer: DeadlineTimer.Handle?
         var pump: Task<Void, Never>?
     }
 
@@ -90,6 +90,8 @@ public final class TransportEngine: Sendable {
     let nextID = Atomic<UInt64>(0)
     let wire: any TransportWire
     let clock: any Clock<Duration>
+    /// Every request's deadline, on `clock`.
+    let deadlines: DeadlineTimer
     /// The adapter's counters; the engine bumps the message-level ones.
     public let counters: TransportCounters
     public let configuration: Configuration
@@ -101,6 +103,7 @@ public final class TransportEngine: Sendable {
         self.wire = wire
         self.configuration = configuration
         self.clock = clock
+        deadlines = DeadlineTimer(clock: clock)
         self.counters = counters
     }
 
@@ -227,8 +230,8 @@ public final class TransportEngine: Sendable {
             return snapshot
         }
         guard let closed else { return }
+        deadlines.shutdown()
         for (_, entry) in closed.pending {
-            entry.timer?.cancel()
             entry.pump?.cancel()
             entry.continuation?.resume(returning: .failure(.closed))
         }
@@ -265,18 +268,15 @@ public final class TransportEngine: Sendable {
     // MARK: Pending requests
 
     func startTimer(for id: UInt64, timeout: Duration) {
-        let clock = self.clock
-        let timer = Task { [weak self] in
-            do { try await clock.sleep(for: timeout) } catch { return }
+        let timer = deadlines.schedule(after: timeout) { [weak self] in
             self?.complete(id, with: .failure(.timedOut))
         }
-        state.withLock { state in
-            if state.pending[id] != nil, state.pending[id]?.result == nil {
-                state.pending[id]?.timer = timer
-            } else {
-                timer.cancel()
-            }
+        let kept = state.withLock { state in
+            guard state.pending[id] != nil, state.pending[id]?.result == nil else { return false }
+            state.pending[id]?.timer = timer
+            return true
         }
+        if !kept { deadlines.cancel(timer) }
     }
 
     func attach(
@@ -298,7 +298,7 @@ public final class TransportEngine: Sendable {
     /// request was no longer pending.
     @discardableResult
     func complete(_ id: UInt64, with result: Result<TransportResponse, TransportError>) -> Bool {
-        let settled: (CheckedContinuation<Result<TransportResponse, TransportError>, Never>?, Task<Void, Never>?)? =
+        let settled: (CheckedContinuation<Result<TransportResponse, TransportError>, Never>?, DeadlineTimer.Handle?)? =
             state.withLock { state in
                 guard let entry = state.pending[id], entry.result == nil else { return nil }
                 if let continuation = entry.continuation {
@@ -310,7 +310,7 @@ public final class TransportEngine: Sendable {
                 return (nil, entry.timer)
             }
         guard let settled else { return false }
-        settled.1?.cancel()
+        if let timer = settled.1 { deadlines.cancel(timer) }
         settled.0?.resume(returning: result)
         return true
     }
