@@ -80,7 +80,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite3", path: "Sources/CSQLite3", pkgConfig: "sqlite3"),
         .target(
             name: "ShoalSQLite",
-            dependencies: ["CSQLite3", "ShoalCore"],
+            dependencies: ["CSQLite3", "ShoalCore", "ShoalPorts"],
             swiftSettings: optimizedEvenInDebug
         ),
         .target(

@@ -136,6 +136,9 @@ final class DataFileWriter: @unchecked Sendable {
     /// `bodyChecksum` is the CRC-32 of the whole body.
     func finish(_ chunks: [[UInt8]], sizeBytes: Int, etag: String, bodyChecksum: CRC32) async throws {
         try await store.io.run {
+            // A body that fits one write (most small ones) is opened here: the look for newer
+            // versions the opening made is the last one before the rename, as it would be below.
+            let openedNow = self.fd < 0
             try self.openIfNeeded()
             try self.write(chunks)
             if let staging = self.staging {
@@ -149,7 +152,7 @@ final class DataFileWriter: @unchecked Sendable {
             let prefix = DiskFileFormat.encodePrefix(kind: .data, bodyLength: sizeBytes, md5: md5, recordLength: self.record.count,
                                                      padding: self.padding, checksum: checksum.followed(by: bodyChecksum).value)
             try PosixFile.write(self.fd, prefix, at: 0)
-            try self.checkNotOutdated()
+            if !openedNow { try self.checkNotOutdated() }
             let name = HashDirectory.FileName(timestamp: self.metadata.timestamp, kind: .data).name
             let fd = self.fd
             self.fd = -1

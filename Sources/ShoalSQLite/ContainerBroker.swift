@@ -83,7 +83,7 @@ public actor ContainerBroker: ReplicatedDatabase {
         guard !records.isEmpty else { return }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             waitingRows.append((records, continuation))
-            if waitingRows.count == 1 { Task { await self.flushWaitingRows() } }
+            if waitingRows.count == 1 { Task { self.flushWaitingRows() } }
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ShoalPorts
 import Synchronization
 
 /// A serial executor backed by one dedicated thread, for actors whose every method may
@@ -52,17 +53,8 @@ public final class SQLiteExecutor: SerialExecutor, Sendable {
         wakeup.unlock()
     }
 
-    /// glibc's `pthread_setname_np` (15 bytes at most), which its headers declare only
-    /// under `_GNU_SOURCE`.
-    private static let setThreadName: (@convention(c) (pthread_t, UnsafePointer<CChar>) -> Int32)? = {
-        guard let process = dlopen(nil, RTLD_NOW), let symbol = dlsym(process, "pthread_setname_np") else { return nil }
-        return unsafeBitCast(symbol, to: (@convention(c) (pthread_t, UnsafePointer<CChar>) -> Int32).self)
-    }()
-
     private func run() {
-        // Foundation does not pass the name on to the OS thread, which would keep its creator's
-        // (a cooperative-pool thread's); profilers and `top -H` read this one.
-        Self.setThreadName?(pthread_self(), String(decoding: name.utf8.prefix(15), as: UTF8.self))
+        ThreadName.setCurrent(name)
         while true {
             wakeup.lock()
             var batch: [UnownedJob] = []

@@ -86,6 +86,7 @@ final class ZeroMQIOLoop: @unchecked Sendable {
     func start(engine: TransportEngine, name: String) {
         engineSlot.withLock { $0 = engine }
         let thread = Thread { [self] in
+            ThreadName.setCurrent("shoal-zmq")  // the whole name (with the address) is too long for the OS
             self.engine = engineSlot.withLock { slot in
                 defer { slot = nil }
                 return slot

@@ -16,6 +16,16 @@ struct HeaderFieldsTests {
         #expect(headers.fields.map(\.name) == ["X-Object-Meta-Color", "Via"])
     }
 
+    @Test func onlyLettersFoldAndOnlyWholeNamesMatch() {
+        let headers: HeaderFields = ["X-A[": "bracket", "X-Ab": "ab"]
+        #expect(headers["x-a["] == "bracket")
+        #expect(headers["X-A{"] == nil, "[ and { differ by the case bit but are not letters")
+        #expect(headers["X-A"] == nil && headers["X-Abc"] == nil && headers["X-AB "] == nil)
+        #expect(headers.withPrefix("x-a").map(\.value) == ["bracket", "ab"])
+        #expect(headers.withPrefix("x-ab").map(\.value) == ["ab"])
+        #expect(headers.withPrefix("x-abc").isEmpty)
+    }
+
     @Test func prefixesIntegersAndMerging() {
         var headers: HeaderFields = ["X-Container-Meta-A": "1", "x-container-meta-b": "2", "Content-Length": " 42 "]
         #expect(headers.withPrefix("x-container-meta-").map(\.value) == ["1", "2"])

@@ -23,7 +23,7 @@ public struct ClusterAddress: Hashable, Comparable, Sendable, Codable, CustomStr
             guard let colon = text.lastIndex(of: ":") else { return nil }
             hostPart = text[..<colon]
             portPart = text[text.index(after: colon)...]
-            if hostPart.contains(":") { return nil }
+            if hostPart.utf8.contains(UInt8(ascii: ":")) { return nil }
         }
         guard !hostPart.isEmpty, hostPart.utf8.count <= 255,
               !hostPart.contains(where: { $0 == " " || $0 == "/" || $0 == "\0" }),
@@ -32,7 +32,7 @@ public struct ClusterAddress: Hashable, Comparable, Sendable, Codable, CustomStr
         self.init(host: String(hostPart), port: port)
     }
 
-    public var isIPv6Literal: Bool { host.contains(":") }
+    public var isIPv6Literal: Bool { host.utf8.contains(UInt8(ascii: ":")) }
 
     public var description: String { isIPv6Literal ? "[\(host)]:\(port)" : "\(host):\(port)" }
 

@@ -62,7 +62,10 @@ public struct HeaderFields: Hashable, Sendable, Sequence, ExpressibleByDictionar
 
     /// Fields whose lowercased name starts with `prefix` (lowercase).
     public func withPrefix(_ prefix: String) -> [Field] {
-        fields.filter { $0.name.lowercased().hasPrefix(prefix) }
+        fields.filter { field in
+            field.name.utf8.count >= prefix.utf8.count
+                && zip(field.name.utf8, prefix.utf8).allSatisfy { Self.lowercase($0) == $1 }
+        }
     }
 
     /// Only the fields named in `names`.
@@ -80,8 +83,14 @@ public struct HeaderFields: Hashable, Sendable, Sequence, ExpressibleByDictionar
 
     public var description: String { fields.map { "\($0.name): \($0.value)" }.joined(separator: ", ") }
 
+    /// Equal names but for ASCII case (names are HTTP tokens), compared in place: a lookup
+    /// runs for every header of every request, and lowercasing copied both strings.
     static func same(_ a: String, _ b: String) -> Bool {
-        a.utf8.count == b.utf8.count && a.lowercased() == b.lowercased()
+        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8) { lowercase($0) == lowercase($1) }
+    }
+
+    private static func lowercase(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
     }
 }
 
