@@ -19,11 +19,15 @@ struct DeadlineTimerTests {
         var times: [Duration] { entries.withLock { $0.map(\.at) } }
     }
 
+    /// A timer on a fresh manual clock, and a log of what it fires.
+    static func fixture() -> (ManualClock, DeadlineTimer, Log) {
+        let clock = ManualClock()
+        return (clock, DeadlineTimer(clock: clock), Log(clock: clock))
+    }
+
     @Test("a deadline fires when its time has come, not before, and equal ones in the order scheduled")
     func firesAtTheDeadline() async {
-        let clock = ManualClock()
-        let timer = DeadlineTimer(clock: clock)
-        let log = Log(clock: clock)
+        let (clock, timer, log) = Self.fixture()
         timer.schedule(after: .seconds(20)) { log.record(2) }
         timer.schedule(after: .seconds(10)) { log.record(1) }
         timer.schedule(after: .seconds(20)) { log.record(3) }
@@ -42,9 +46,7 @@ struct DeadlineTimerTests {
 
     @Test("a cancelled deadline never fires; the task sleeps on to the next live one")
     func cancelled() async {
-        let clock = ManualClock()
-        let timer = DeadlineTimer(clock: clock)
-        let log = Log(clock: clock)
+        let (clock, timer, log) = Self.fixture()
         let first = timer.schedule(after: .seconds(5)) { log.record(1) }
         timer.schedule(after: .seconds(10)) { log.record(2) }
         #expect(await waitUntil { clock.sleeperCount == 1 })
@@ -60,9 +62,7 @@ struct DeadlineTimerTests {
 
     @Test("an earlier deadline than the one slept for takes over the sleep")
     func earlierTakesOver() async {
-        let clock = ManualClock()
-        let timer = DeadlineTimer(clock: clock)
-        let log = Log(clock: clock)
+        let (clock, timer, log) = Self.fixture()
         timer.schedule(after: .seconds(60)) { log.record(60) }
         #expect(await waitUntil { clock.sleeperCount == 1 })
         timer.schedule(after: .seconds(1)) { log.record(1) }
@@ -80,9 +80,7 @@ struct DeadlineTimerTests {
     func manyWithCancellations() async {
         let seed: UInt64 = 0xDEAD_11E
         var random = SeededRandom(seed: seed)
-        let clock = ManualClock()
-        let timer = DeadlineTimer(clock: clock)
-        let log = Log(clock: clock)
+        let (clock, timer, log) = Self.fixture()
         var live: [(name: Int, delay: Int)] = []
         var handles: [(Int, Int, DeadlineTimer.Handle)] = []
         for name in 0..<3_000 {
@@ -111,9 +109,7 @@ struct DeadlineTimerTests {
 
     @Test("after shutdown nothing fires and nothing new is kept")
     func shutdown() async {
-        let clock = ManualClock()
-        let timer = DeadlineTimer(clock: clock)
-        let log = Log(clock: clock)
+        let (clock, timer, log) = Self.fixture()
         timer.schedule(after: .seconds(1)) { log.record(1) }
         #expect(await waitUntil { clock.sleeperCount == 1 })
         timer.shutdown()
