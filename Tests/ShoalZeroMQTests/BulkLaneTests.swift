@@ -106,6 +106,22 @@ struct BulkLaneTests {
         #expect(board.server.counters.droppedMalformed.load(ordering: .relaxed) == 1)
     }
 
+    @Test func laneMessagesWhoseHeadNeverComesGoAfterTheIdleTimeoutOnTheEnginesClock() async {
+        let clock = ManualClock()
+        var configuration = TransportEngine.Configuration()
+        configuration.streamIdleTimeout = .seconds(30)
+        let board = Switchboard(configuration: configuration, clock: clock)
+        let early = Envelope(kind: .streamChunk, channel: channel, correlationID: 7, sequence: 0)
+        board.server.receive(bulk: early, payload: Array(repeating: 1, count: 100))
+        board.server.receive(bulk: early, payload: Array(repeating: 2, count: 100))
+        #expect(board.server.state.withLock { $0.earlyBulkBytes } == 200)
+        #expect(await waitUntil { clock.sleeperCount == 1 }, "one deadline for the token, not one per message")
+        clock.advance(by: .seconds(29))
+        #expect(board.server.state.withLock { $0.earlyBulkBytes } == 200)
+        clock.advance(by: .seconds(1))
+        #expect(await waitUntil { board.server.state.withLock { $0.earlyBulk.isEmpty && $0.earlyBulkBytes == 0 } })
+    }
+
     // MARK: Real sockets
 
     static func zeroMQ() throws -> ZeroMQTransport {
@@ -177,9 +193,12 @@ final class Switchboard: Sendable {
     private let holding = Mutex<(on: Bool, held: [@Sendable () -> Void])>((false, []))
     private let laneFilter = Mutex<(@Sendable (Envelope, [UInt8]) -> [UInt8]?)?>(nil)
 
-    init(configuration: TransportEngine.Configuration = TransportEngine.Configuration()) {
-        let client = TransportEngine(wire: SwitchboardWire(board: self, fromClient: true), configuration: configuration)
-        let server = TransportEngine(wire: SwitchboardWire(board: self, fromClient: false), configuration: configuration)
+    init(configuration: TransportEngine.Configuration = TransportEngine.Configuration(),
+         clock: any Clock<Duration> = ContinuousClock()) {
+        let client = TransportEngine(wire: SwitchboardWire(board: self, fromClient: true), configuration: configuration,
+                                     clock: clock)
+        let server = TransportEngine(wire: SwitchboardWire(board: self, fromClient: false), configuration: configuration,
+                                     clock: clock)
         engines.withLock { $0 = (client, server) }
     }
 

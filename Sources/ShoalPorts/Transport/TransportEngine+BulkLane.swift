@@ -7,7 +7,9 @@ import ShoalCore
 /// A node learns where a peer's lane listens by asking it once (a request on
 /// ``Envelope/Channel/transport``); until the answer comes, bodies to it stream through
 /// CURVE as before. The lane and the CURVE connection are not ordered with each other, so a
-/// chunk may arrive before its head: such messages wait, bounded, for the head.
+/// chunk may arrive before its head: such messages wait, bounded, for the head. Both of the
+/// lane's timings (how long such messages wait, how long a peer without a lane is left
+/// alone) are deadlines on the engine's timer, so they run on its injected clock.
 extension TransportEngine {
     /// An incoming sealed body: its receiver, key, and the stream it belongs to.
     struct BulkInbound: Sendable {
@@ -20,7 +22,6 @@ extension TransportEngine {
     struct EarlyBulk: Sendable {
         var messages: [(Envelope, [UInt8])] = []
         var bytes = 0
-        let since: ContinuousClock.Instant
     }
 
     /// What this node knows of a peer's lane.
@@ -28,8 +29,8 @@ extension TransportEngine {
         /// The question is on its way.
         case asking
         case open
-        /// The peer has none, or did not answer; ask again after this instant.
-        case unavailable(until: ContinuousClock.Instant)
+        /// The peer has none, or did not answer; asked again once ``laneRetry`` has passed.
+        case unavailable
     }
 
     /// How long a peer without a lane (or one that did not answer) is not asked again.
@@ -41,9 +42,8 @@ extension TransportEngine {
         guard wire.bulkPort != nil else { return false }
         let ask: Bool = state.withLock { state in
             switch state.lanes[peer] {
-            case .open, .asking: return false
-            case .unavailable(let until) where ContinuousClock.now < until: return false
-            case .unavailable, nil:
+            case .open, .asking, .unavailable: return false
+            case nil:
                 state.lanes[peer] = .asking
                 return true
             }
@@ -60,8 +60,12 @@ extension TransportEngine {
             port = (try? reader.readUInt16()) ?? 0
         }
         if port != 0 { wire.openBulkLane(to: peer, port: port) }
-        state.withLock { state in
-            state.lanes[peer] = port != 0 ? .open : .unavailable(until: ContinuousClock.now + Self.laneRetry)
+        state.withLock { $0.lanes[peer] = port != 0 ? .open : .unavailable }
+        guard port == 0 else { return }
+        deadlines.schedule(after: Self.laneRetry) { [weak self] in
+            self?.state.withLock { state in
+                if case .unavailable = state.lanes[peer] { state.lanes[peer] = nil }
+            }
         }
     }
 
@@ -80,18 +84,26 @@ extension TransportEngine {
         guard envelope.kind == .streamChunk || envelope.kind == .streamEnd else {
             return counters.droppedMalformed.bump()
         }
-        let (limit, window, expiry) = (configuration.earlyBulkBytes, configuration.streamWindow, configuration.streamIdleTimeout)
-        let inbound: BulkInbound? = state.withLock { state in
-            let token = envelope.correlationID
-            if let inbound = state.bulkIncoming[token] { return inbound }
+        let (limit, window) = (configuration.earlyBulkBytes, configuration.streamWindow)
+        let token = envelope.correlationID
+        let (inbound, firstEarly): (BulkInbound?, Bool) = state.withLock { state in
+            if let inbound = state.bulkIncoming[token] { return (inbound, false) }
+            let first = state.earlyBulk[token] == nil
             // A straggler of a body that is over, or more than the lane may hold: dropped.
-            if state.retiredBulk.contains(token)
-                || !state.stashEarlyBulk(envelope, payload, limit: limit, window: window, expiry: expiry) {
+            if state.retiredBulk.contains(token) || !state.stashEarlyBulk(envelope, payload, limit: limit, window: window) {
                 counters.strayStreamMessages.bump()
+                return (nil, false)
             }
-            return nil
+            return (nil, first)
         }
         if let inbound { deliver(bulk: envelope, payload: payload, to: inbound) }
+        // What waits for a head that never comes is dropped after the stream's idle timeout
+        // (a head that comes meanwhile takes it first, and this finds nothing).
+        if firstEarly {
+            deadlines.schedule(after: configuration.streamIdleTimeout) { [weak self] in
+                _ = self?.state.withLock { $0.takeEarlyBulk(token) }
+            }
+        }
     }
 
     /// Hands what came before the head to the body, in arrival order.
@@ -118,28 +130,16 @@ extension TransportEngine {
 
 extension TransportEngine.State {
     /// Keeps a lane message until its head arrives: at most a window (and the end) per
-    /// body and `limit` bytes in all; entries older than `expiry` are dropped first.
-    /// False when the message was dropped.
-    mutating func stashEarlyBulk(
-        _ envelope: Envelope, _ payload: [UInt8], limit: Int, window: Int, expiry: Duration
-    ) -> Bool {
-        let now = ContinuousClock.now
-        dropEarlyBulk(olderThan: now - expiry)
+    /// body and `limit` bytes in all. False when the message was dropped.
+    mutating func stashEarlyBulk(_ envelope: Envelope, _ payload: [UInt8], limit: Int, window: Int) -> Bool {
         let token = envelope.correlationID
-        var entry = earlyBulk[token] ?? TransportEngine.EarlyBulk(since: now)
+        var entry = earlyBulk[token] ?? TransportEngine.EarlyBulk()
         guard entry.messages.count <= window, earlyBulkBytes + payload.count <= limit else { return false }
         entry.messages.append((envelope, payload))
         entry.bytes += payload.count
         earlyBulkBytes += payload.count
         earlyBulk[token] = entry
         return true
-    }
-
-    mutating func dropEarlyBulk(olderThan oldest: ContinuousClock.Instant) {
-        for (token, entry) in earlyBulk where entry.since < oldest {
-            earlyBulkBytes -= entry.bytes
-            earlyBulk[token] = nil
-        }
     }
 
     /// Removes and returns what waited for `token`'s head.
