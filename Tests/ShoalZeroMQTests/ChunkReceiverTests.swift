@@ -10,7 +10,7 @@ struct ChunkReceiverTests {
         let count = 60_000
         let granted = Atomic<Int>(0)
         let receiver = ChunkReceiver(
-            window: 8, idleTimeout: .seconds(10), clock: ContinuousClock(),
+            window: 8, idleTimeout: .seconds(10), deadlines: DeadlineTimer(clock: ContinuousClock()),
             grant: { granted.wrappingAdd($0, ordering: .relaxed) }, abandon: { _ in }
         )
         let producer = Task.detached {

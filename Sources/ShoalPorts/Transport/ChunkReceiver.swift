@@ -24,7 +24,7 @@ public final class ChunkReceiver: Sendable {
         var consumedSinceGrant = 0
         var waiter: CheckedContinuation<[UInt8]?, any Error>?
         var waitToken: UInt64 = 0
-        var timer: Task<Void, Never>?
+        var timer: DeadlineTimer.Handle?
         var abandoned = false
         var maxBuffered = 0
 
@@ -55,7 +55,7 @@ public final class ChunkReceiver: Sendable {
     public let window: Int
     private let grantBatch: Int
     private let idleTimeout: Duration
-    private let clock: any Clock<Duration>
+    private let deadlines: DeadlineTimer
     private let grant: @Sendable (Int) -> Void
     private let abandon: @Sendable (String) -> Void
     private let onBuffered: @Sendable (Int) -> Void
@@ -64,9 +64,10 @@ public final class ChunkReceiver: Sendable {
     ///   - grant: sends `.streamCredit` for that many chunks to the sender.
     ///   - abandon: tells the sender the receiver gave up (`.streamAbort` by receiver) and
     ///     forgets the stream; called at most once.
+    ///   - deadlines: times the idle waits (the engine's timer, on its clock).
     ///   - onBuffered: reports the buffered count after each arrival (for statistics).
     public init(
-        window: Int, idleTimeout: Duration, clock: any Clock<Duration>,
+        window: Int, idleTimeout: Duration, deadlines: DeadlineTimer,
         grant: @escaping @Sendable (Int) -> Void,
         abandon: @escaping @Sendable (String) -> Void,
         onBuffered: @escaping @Sendable (Int) -> Void = { _ in }
@@ -74,7 +75,7 @@ public final class ChunkReceiver: Sendable {
         self.window = max(1, window)
         self.grantBatch = max(1, window / 2)
         self.idleTimeout = idleTimeout
-        self.clock = clock
+        self.deadlines = deadlines
         self.grant = grant
         self.abandon = abandon
         self.onBuffered = onBuffered
@@ -108,7 +109,7 @@ public final class ChunkReceiver: Sendable {
             state.nextSequence &+= 1
             if let waiter = state.waiter {
                 state.waiter = nil
-                state.timer?.cancel()
+                if let timer = state.timer { deadlines.cancel(timer) }
                 state.timer = nil
                 grantCount = state.countConsumed(batch: grantBatch)
                 buffered = 1
@@ -139,7 +140,7 @@ public final class ChunkReceiver: Sendable {
         let waiter: CheckedContinuation<[UInt8]?, any Error>? = state.withLock { state in
             guard case .open = state.phase else { return nil }
             state.phase = .ended
-            state.timer?.cancel()
+            if let timer = state.timer { deadlines.cancel(timer) }
             state.timer = nil
             defer { state.waiter = nil }
             return state.waiter
@@ -154,7 +155,7 @@ public final class ChunkReceiver: Sendable {
             state.phase = .failed(error)
             state.buffer.removeAll()
             state.head = 0
-            state.timer?.cancel()
+            if let timer = state.timer { deadlines.cancel(timer) }
             state.timer = nil
             defer { state.waiter = nil }
             return state.waiter
@@ -246,15 +247,13 @@ public final class ChunkReceiver: Sendable {
     }
 
     private func startIdleTimer(token: UInt64) {
-        let clock = self.clock
-        let idleTimeout = self.idleTimeout
-        let timer = Task { [weak self] in
-            do { try await clock.sleep(for: idleTimeout) } catch { return }
-            self?.expire(token: token)
+        let timer = deadlines.schedule(after: idleTimeout) { [weak self] in self?.expire(token: token) }
+        let kept = state.withLock { state in
+            guard state.waitToken == token, state.waiter != nil else { return false }
+            state.timer = timer
+            return true
         }
-        state.withLock { state in
-            if state.waitToken == token, state.waiter != nil { state.timer = timer } else { timer.cancel() }
-        }
+        if !kept { deadlines.cancel(timer) }
     }
 
     private func expire(token: UInt64) {

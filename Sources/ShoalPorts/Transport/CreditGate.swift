@@ -13,17 +13,18 @@ public final class CreditGate: Sendable {
         var waiter: CheckedContinuation<Void, any Error>?
         var waitToken: UInt64 = 0
         var failure: TransportError?
-        var timer: Task<Void, Never>?
+        var timer: DeadlineTimer.Handle?
     }
 
     private let state: Mutex<State>
     private let idleTimeout: Duration
-    private let clock: any Clock<Duration>
+    private let deadlines: DeadlineTimer
 
-    public init(initialCredit: Int, idleTimeout: Duration, clock: any Clock<Duration>) {
+    /// `deadlines` times the idle waits (the engine's timer, on its clock).
+    public init(initialCredit: Int, idleTimeout: Duration, deadlines: DeadlineTimer) {
         state = Mutex(State(credit: initialCredit))
         self.idleTimeout = idleTimeout
-        self.clock = clock
+        self.deadlines = deadlines
     }
 
     /// The receiver allowed `count` more chunks.
@@ -34,7 +35,7 @@ public final class CreditGate: Sendable {
             guard state.credit > 0, let waiter = state.waiter else { return nil }
             state.credit -= 1
             state.waiter = nil
-            state.timer?.cancel()
+            if let timer = state.timer { deadlines.cancel(timer) }
             state.timer = nil
             return waiter
         }
@@ -45,7 +46,7 @@ public final class CreditGate: Sendable {
     public func fail(_ error: TransportError) {
         let waiter: CheckedContinuation<Void, any Error>? = state.withLock { state in
             if state.failure == nil { state.failure = error }
-            state.timer?.cancel()
+            if let timer = state.timer { deadlines.cancel(timer) }
             state.timer = nil
             defer { state.waiter = nil }
             return state.waiter
@@ -101,15 +102,13 @@ public final class CreditGate: Sendable {
     }
 
     private func startIdleTimer(token: UInt64) {
-        let clock = self.clock
-        let idleTimeout = self.idleTimeout
-        let timer = Task { [weak self] in
-            do { try await clock.sleep(for: idleTimeout) } catch { return }
-            self?.expire(token: token)
+        let timer = deadlines.schedule(after: idleTimeout) { [weak self] in self?.expire(token: token) }
+        let kept = state.withLock { state in
+            guard state.waitToken == token, state.waiter != nil else { return false }
+            state.timer = timer
+            return true
         }
-        state.withLock { state in
-            if state.waitToken == token, state.waiter != nil { state.timer = timer } else { timer.cancel() }
-        }
+        if !kept { deadlines.cancel(timer) }
     }
 
     private func expire(token: UInt64) {

@@ -173,7 +173,7 @@ extension TransportEngine {
         let wire = self.wire
         let counters = self.counters
         return ChunkReceiver(
-            window: configuration.streamWindow, idleTimeout: configuration.streamIdleTimeout, clock: clock,
+            window: configuration.streamWindow, idleTimeout: configuration.streamIdleTimeout, deadlines: deadlines,
             grant: { [weak self] count in
                 let credit = Envelope(kind: .streamCredit, channel: channel, correlationID: id, sequence: UInt32(count))
                 if !wire.post(credit, payload: [], to: destination, force: true) {
@@ -273,7 +273,7 @@ extension TransportEngine {
         var response = response
         let inline = await inlineBody(of: &response.body, hint: response.bodyLengthHint)
         let gate = response.body.map { _ in
-            CreditGate(initialCredit: configuration.streamWindow, idleTimeout: configuration.streamIdleTimeout, clock: clock)
+            CreditGate(initialCredit: configuration.streamWindow, idleTimeout: configuration.streamIdleTimeout, deadlines: deadlines)
         }
         if let gate {
             let open = state.withLock { state in

@@ -89,8 +89,7 @@ public final class TransportEngine: Sendable {
     let inProcessAddresses = Mutex<Set<ClusterAddress>>([])
     let nextID = Atomic<UInt64>(0)
     let wire: any TransportWire
-    let clock: any Clock<Duration>
-    /// Every request's deadline, on `clock`.
+    /// Every deadline of the engine (requests, idle streams, the bulk lane), on its clock.
     let deadlines: DeadlineTimer
     /// The adapter's counters; the engine bumps the message-level ones.
     public let counters: TransportCounters
@@ -102,7 +101,6 @@ public final class TransportEngine: Sendable {
     ) {
         self.wire = wire
         self.configuration = configuration
-        self.clock = clock
         deadlines = DeadlineTimer(clock: clock)
         self.counters = counters
     }
@@ -159,7 +157,7 @@ public final class TransportEngine: Sendable {
         let request = outgoing
         let id = nextID.wrappingAdd(1, ordering: .relaxed).newValue
         let gate = request.body.map { _ in
-            CreditGate(initialCredit: configuration.streamWindow, idleTimeout: configuration.streamIdleTimeout, clock: clock)
+            CreditGate(initialCredit: configuration.streamWindow, idleTimeout: configuration.streamIdleTimeout, deadlines: deadlines)
         }
         // A streamed body goes sealed over the peer's bulk lane once the peer has told us where it is.
         let sealed = gate != nil && bulkLaneIsOpen(to: peer) ? SealedBody.random() : nil
