@@ -247,13 +247,13 @@ public final class ChunkReceiver: Sendable {
     }
 
     private func startIdleTimer(token: UInt64) {
-        let timer = deadlines.schedule(after: idleTimeout) { [weak self] in self?.expire(token: token) }
-        let kept = state.withLock { state in
-            guard state.waitToken == token, state.waiter != nil else { return false }
-            state.timer = timer
-            return true
-        }
-        if !kept { deadlines.cancel(timer) }
+        deadlines.schedule(after: idleTimeout, keptBy: { timer in
+            state.withLock { state in
+                guard state.waitToken == token, state.waiter != nil else { return false }
+                state.timer = timer
+                return true
+            }
+        }) { [weak self] in self?.expire(token: token) }
     }
 
     private func expire(token: UInt64) {

@@ -35,6 +35,15 @@ public final class DeadlineTimer: Sendable {
         Handle(id: queue.schedule(after: delay, action))
     }
 
+    /// Schedules `action` and hands its handle to `keep`, which stores it (under its owner's
+    /// lock) and returns true, or returns false when the wait it times is already over: then
+    /// the deadline is cancelled at once.
+    public func schedule(after delay: Duration, keptBy keep: (Handle) -> Bool,
+                         _ action: @escaping @Sendable () -> Void) {
+        let handle = schedule(after: delay, action)
+        if !keep(handle) { cancel(handle) }
+    }
+
     /// Forgets a deadline; its action will not run (one already running is not stopped).
     public func cancel(_ handle: Handle) {
         queue.cancel(handle.id)

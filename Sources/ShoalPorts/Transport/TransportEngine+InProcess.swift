@@ -137,12 +137,12 @@ final class BodyWatch: Sendable {
         let reads: Int? = progress.withLock { $0.ended ? nil : $0.reads }
         guard let reads else { return }
         if reads == seen { return expire() }
-        let watchdog = deadlines.schedule(after: idle) { [weak self] in self?.watch(since: reads) }
-        let kept = progress.withLock { progress in
-            guard !progress.ended else { return false }
-            progress.watchdog = watchdog
-            return true
-        }
-        if !kept { deadlines.cancel(watchdog) }
+        deadlines.schedule(after: idle, keptBy: { watchdog in
+            progress.withLock { progress in
+                guard !progress.ended else { return false }
+                progress.watchdog = watchdog
+                return true
+            }
+        }) { [weak self] in self?.watch(since: reads) }
     }
 }

@@ -266,15 +266,13 @@ public final class TransportEngine: Sendable {
     // MARK: Pending requests
 
     func startTimer(for id: UInt64, timeout: Duration) {
-        let timer = deadlines.schedule(after: timeout) { [weak self] in
-            self?.complete(id, with: .failure(.timedOut))
-        }
-        let kept = state.withLock { state in
-            guard state.pending[id] != nil, state.pending[id]?.result == nil else { return false }
-            state.pending[id]?.timer = timer
-            return true
-        }
-        if !kept { deadlines.cancel(timer) }
+        deadlines.schedule(after: timeout, keptBy: { timer in
+            state.withLock { state in
+                guard state.pending[id] != nil, state.pending[id]?.result == nil else { return false }
+                state.pending[id]?.timer = timer
+                return true
+            }
+        }) { [weak self] in self?.complete(id, with: .failure(.timedOut)) }
     }
 
     func attach(
