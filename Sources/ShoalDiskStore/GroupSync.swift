@@ -16,13 +16,19 @@ import ShoalPorts
 /// concurrent PUTs this turns three or more fsyncs per object (data, its directory, the
 /// parents of new directories) into two flushes per batch.
 ///
+/// A finished flush wakes only the writers it covers, and one writer of the next group to
+/// lead it: the writers that arrived while it ran sleep on until their own flush is done
+/// (waiters of flush n wait on the condition of n's parity; only two groups ever wait).
+///
 /// Blocking: called from ``DiskIO`` threads, never from the cooperative pool.
 final class GroupSync: @unchecked Sendable {
     /// The flush itself: 0, or an errno (tests pass a scripted one).
     typealias Flush = @Sendable () -> Int32
 
     private let flush: Flush
-    private let condition = NSCondition()
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    /// Writers waiting for flush n wait on `groups[n % 2]`.
+    private let groups = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 2)
     /// Flushes begun and ended; flush number n is the n-th begun.
     private var started: UInt64 = 0
     private var finished: UInt64 = 0
@@ -34,7 +40,20 @@ final class GroupSync: @unchecked Sendable {
 
     init(flush: @escaping Flush) {
         self.flush = flush
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(groups, nil)
+        pthread_cond_init(groups + 1, nil)
     }
+
+    deinit {
+        pthread_cond_destroy(groups)
+        pthread_cond_destroy(groups + 1)
+        pthread_mutex_destroy(mutex)
+        groups.deallocate()
+        mutex.deallocate()
+    }
+
+    private func group(_ number: UInt64) -> UnsafeMutablePointer<pthread_cond_t> { groups + Int(number % 2) }
 
     /// A flush of the file system holding `path`, through a descriptor of that directory kept
     /// open as long as the flush exists.
@@ -66,37 +85,39 @@ final class GroupSync: @unchecked Sendable {
     /// Returns once what this writer wrote is durable: through `own` (0 or an errno) when no
     /// other writer is flushing, otherwise through a group flush that began after this call.
     func sync(own: () -> Int32) throws(ObjectStoreError) {
-        condition.lock()
+        pthread_mutex_lock(mutex)
         if !running, !someoneAlone {
             someoneAlone = true
-            condition.unlock()
+            pthread_mutex_unlock(mutex)
             let result = own()
-            condition.lock()
+            pthread_mutex_lock(mutex)
             someoneAlone = false
-            condition.unlock()
+            pthread_mutex_unlock(mutex)
             if result != 0 { throw ObjectStoreError.io(operation: "fsync", errno: result) }
             return
         }
-        defer { condition.unlock() }
+        defer { pthread_mutex_unlock(mutex) }
         let needed = started + 1
         while finished < needed {
             if running {
-                condition.wait()
+                pthread_cond_wait(group(needed), mutex)
                 continue
             }
+            // Leading: nothing runs, so this is flush `needed` (started == finished).
             running = true
             started += 1
             let number = started
-            condition.unlock()
+            pthread_mutex_unlock(mutex)
             let result = flush()
-            condition.lock()
+            pthread_mutex_lock(mutex)
             running = false
             finished = number
             if result != 0 {
                 failures[number] = result
                 if failures.count > 64, let oldest = failures.keys.min() { failures[oldest] = nil }
             }
-            condition.broadcast()
+            pthread_cond_broadcast(group(number))
+            pthread_cond_signal(group(number + 1))
         }
         if let code = failures[needed] {
             throw ObjectStoreError.io(operation: "syncfs", errno: code)
