@@ -32,7 +32,7 @@ public protocol ReplicatedDatabase: Actor {
 }
 
 /// A row that replicates: it knows its row id in the database it was read from.
-public protocol ReplicatedRow: Codable, Sendable {
+public protocol ReplicatedRow: Codable, WireCodable, Sendable {
     var rowID: Int64 { get }
 }
 

@@ -47,7 +47,7 @@ extension DatabaseReplicator {
     private func send(_ request: ReplicationRequest<Broker.Row>, head: BackendRequestHead, to peer: DeviceRecord)
         async throws -> (status: Int, body: [UInt8])
     {
-        let body = Array(try JSONEncoder().encode(request))
+        let body = try request.body()
         let response = try await client.send(head, on: kind.channel, to: peer.address, body: .bytes(body))
         let answer = try await response.body?.collect(upTo: ReplicationBody.maximumBytes) ?? []
         return (response.status, answer)

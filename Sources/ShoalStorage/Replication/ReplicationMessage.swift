@@ -3,8 +3,8 @@ import ShoalCore
 import ShoalPorts
 import ShoalSQLite
 
-/// The body of a `REPLICATE` backend request (OpenStack Swift's db_replicator RPC), JSON
-/// on the wire. The head names the device, partition, account and container of the
+/// The body of a `REPLICATE` backend request (OpenStack Swift's db_replicator RPC). The
+/// head names the device, partition, account and container of the
 /// receiving replica like any container or account request.
 ///
 /// - `sync`: the sender's info. The receiver merges it (timestamps, status, metadata) and
@@ -14,10 +14,54 @@ import ShoalSQLite
 ///   `sync`; the sender then sends every row from row 0.
 /// - `mergeItems`: a batch of rows, the sender's database id and the sync point the batch
 ///   brings the receiver to; the receiver merges them, records the point and answers 204.
+///
+/// On the wire (``body()``): `sync` and `create` (one each per peer and pass) are JSON;
+/// `mergeItems` is binary, ``mergeItemsTag`` then the source id, the sync point, the row
+/// count and each row (``WireCodable``). A receiver also takes a JSON `mergeItems`, as
+/// nodes before the binary form sent it.
 enum ReplicationRequest<Row: ReplicatedRow>: Codable, Sendable {
     case sync(ReplicationInfo)
     case create(ReplicationInfo)
     case mergeItems(sourceID: String, items: [Row], syncPoint: Int64)
+
+    /// The first byte of a binary `mergeItems` body (a JSON body starts with `{`).
+    static var mergeItemsTag: UInt8 { 0xB1 }
+
+    func body() throws -> [UInt8] {
+        guard case .mergeItems(let sourceID, let items, let syncPoint) = self else { return Array(try JSONEncoder().encode(self)) }
+        var writer = ByteWriter(reservingCapacity: 64 + items.count * 160)
+        writer.write(Self.mergeItemsTag)
+        writer.writeString(sourceID)
+        writer.write(syncPoint)
+        writer.writeVarint(items.count)
+        for item in items { item.encode(into: &writer) }
+        return writer.bytes
+    }
+
+    /// Nil for a body that is neither form, or malformed.
+    init?(body bytes: [UInt8]) {
+        guard let first = bytes.first else { return nil }
+        guard first == Self.mergeItemsTag else {
+            guard let request = try? JSONDecoder().decode(Self.self, from: Data(bytes)) else { return nil }
+            self = request
+            return
+        }
+        do throws(WireError) {
+            var reader = ByteReader(bytes)
+            _ = try reader.readUInt8()
+            let sourceID = try reader.readString(field: "sourceID", limit: 256)
+            let syncPoint = try reader.readInt64()
+            // The smallest row (an object row with empty strings) takes 22 bytes.
+            let count = try reader.readItemCount(field: "items", minimumItemBytes: 22)
+            var items: [Row] = []
+            items.reserveCapacity(count)
+            for _ in 0..<count { items.append(try Row(from: &reader)) }
+            try reader.expectEnd()
+            self = .mergeItems(sourceID: sourceID, items: items, syncPoint: syncPoint)
+        } catch {
+            return nil
+        }
+    }
 }
 
 /// The answer to `sync` and `create`: the receiver's database id and the highest row of
@@ -43,8 +87,7 @@ struct ReplicationBody: Sendable {
 
     /// The server side of every operation, on the replica `broker` keeps.
     func respond<Broker: ReplicatedDatabase>(broker: Broker) async throws -> StorageResponse {
-        guard let bytes, let request = try? JSONDecoder().decode(ReplicationRequest<Broker.Row>.self, from: Data(bytes))
-        else { return StorageResponse(.badRequest("Invalid REPLICATE body")) }
+        guard let bytes, let request = ReplicationRequest<Broker.Row>(body: bytes) else { return StorageResponse(.badRequest("Invalid REPLICATE body")) }
         switch request {
         case .sync(let info):
             guard await broker.exists else { return .empty(404) }
