@@ -64,12 +64,23 @@ extension DiskObjectStore {
 
     /// The objects of one suffix folder, from one listing of it. Blocking.
     func objects(partition: Int, suffix: String) throws -> [PartitionObject] {
+        statistics.countSuffixListing()
+        return Self.objects(Self.group(try PosixFile.list(suffixDirectory(partition: partition, suffix: suffix)), suffix: suffix))
+    }
+
+    /// A suffix folder's stored names, each object's version names under its hash.
+    static func group(_ stored: [String], suffix: String) -> [ObjectHash: [String]] {
         var names: [ObjectHash: [String]] = [:]
-        for stored in try PosixFile.list(suffixDirectory(partition: partition, suffix: suffix)) {
+        for stored in stored {
             guard let (hash, name) = ObjectFiles.split(stored), hash.suffix == suffix else { continue }
             names[hash, default: []].append(name)
         }
-        return names.compactMap { hash, names in
+        return names
+    }
+
+    /// The objects whose version names ``group(_:suffix:)`` gathered.
+    static func objects(_ names: [ObjectHash: [String]]) -> [PartitionObject] {
+        names.compactMap { hash, names in
             let state = HashDirectory(names: names)
             guard let newest = state.newest else { return nil }
             return PartitionObject(hash: hash, timestamp: newest.timestamp, isTombstone: newest.kind == .tombstone,
@@ -77,8 +88,10 @@ extension DiskObjectStore {
         }
     }
 
-    /// Forgets a suffix's cached hash: called after every change to a file in it.
-    func invalidateHashes(partition: Int, suffix: String) {
+    /// Forgets a suffix's cached hash: called after every change to a file in it. Returns
+    /// the token a hash computed from a listing taken after this call is stored under.
+    @discardableResult
+    func invalidateHashes(partition: Int, suffix: String) -> UInt64 {
         suffixHashes.invalidate(partition: partition, suffix: suffix)
     }
 }
@@ -166,7 +179,10 @@ final class SuffixHashCache: Sendable {
         }
     }
 
-    func invalidate(partition: Int, suffix: String) {
+    /// Drops the suffix's hash and its partition's map; returns the suffix's new generation
+    /// (what a hash computed from a listing taken after this call is stored under).
+    @discardableResult
+    func invalidate(partition: Int, suffix: String) -> UInt64 {
         state.withLock { state in
             let key = Key(partition: partition, suffix: suffix)
             var entry = state.suffixes[key, default: Entry()]
@@ -177,6 +193,7 @@ final class SuffixHashCache: Sendable {
             whole.hashes = nil
             whole.generation &+= 1
             state.partitions[partition] = whole
+            return entry.generation
         }
     }
 }

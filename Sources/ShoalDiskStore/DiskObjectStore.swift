@@ -187,8 +187,17 @@ public final class DiskObjectStore: ObjectStore {
             }
             return 0
         }
-        for obsolete in try scan(files).obsolete { PosixFile.unlinkFile(files.path(obsolete)) }
-        invalidateHashes(partition: key.partition, suffix: key.hash.suffix)
+        // The new names are durable, so the suffix's cached hash is stale from here. One listing
+        // of the suffix folder, taken after that, serves both the unlinking of what the new
+        // file made obsolete and the suffix's new hash: a replication pass then finds the
+        // suffix in the cache instead of listing its folder again.
+        let suffix = key.hash.suffix
+        let token = invalidateHashes(partition: key.partition, suffix: suffix)
+        let names = Self.group(try PosixFile.list(files.directory), suffix: suffix)
+        for obsolete in HashDirectory(names: names[key.hash] ?? []).obsolete { PosixFile.unlinkFile(files.path(obsolete)) }
+        if let hash = PartitionObject.suffixHashes(Self.objects(names))[suffix] {
+            suffixHashes.store(hash, partition: key.partition, suffix: suffix, token: token)
+        }
     }
 
     /// Writes a small header-only file (`.ts` or `.meta`) at `timestamp` and installs it. Blocking.

@@ -10,6 +10,7 @@ public final class DiskStoreStatistics: Sendable {
         var syncs = 0
         var quarantined = 0
         var listings = 0
+        var suffixListings = 0
         var directReads = 0
         var directWrites = 0
     }
@@ -41,6 +42,12 @@ public final class DiskStoreStatistics: Sendable {
     public var partitionListings: Int { counters.withLock { $0.listings } }
 
     func countListing() { counters.withLock { $0.listings += 1 } }
+
+    /// Suffix folders listed for their objects so far, by replication (a write through the
+    /// store leaves its suffix's new hash behind, so a pass need not list it).
+    public var suffixListings: Int { counters.withLock { $0.suffixListings } }
+
+    func countSuffixListing() { counters.withLock { $0.suffixListings += 1 } }
 
     /// Bodies read past the page cache so far (whole reads of large objects).
     public var directReads: Int { counters.withLock { $0.directReads } }

@@ -93,6 +93,29 @@ struct DiskObjectStoreTests {
         #expect(store.statistics.partitionListings == listings + 2)
     }
 
+    /// A write through the store leaves its suffix's new hash in the cache, from the listing
+    /// it makes anyway: the next pass lists partition folders but no suffix folder, and finds
+    /// what a store that never saw the writes computes from the disk.
+    @Test func aWriteLeavesItsSuffixHashSoAPassListsNoSuffixFolder() async throws {
+        let folder = try TemporaryDirectory()
+        let store = try DiskObjectStore(devicePath: folder.path)
+        let keys = (0..<40).map { key("suffix-\($0)") }
+        for (index, k) in keys.enumerated() {
+            _ = try await store.put(k, metadata: metadata(at: ts(Int64(index + 1))), body: .bytes([UInt8(index)]), expectedETag: nil)
+        }
+        _ = try await store.post(keys[0], metadata: ObjectMetadataUpdate(timestamp: ts(100), userMetadata: ["A": "1"]))
+        _ = try await store.delete(keys[1], timestamp: ts(101))
+        _ = try await store.put(keys[2], metadata: metadata(at: ts(102)), body: .bytes([9]), expectedETag: nil)
+        let partitions = Set(keys.map(\.partition)).sorted()
+        let listed = store.statistics.suffixListings
+        let cached = try await store.hashes(in: partitions)
+        #expect(store.statistics.suffixListings == listed)
+        #expect(store.statistics.partitionListings == partitions.count)
+        let fresh = try DiskObjectStore(devicePath: folder.path)
+        #expect(try await fresh.hashes(in: partitions) == cached)
+        #expect(fresh.statistics.suffixListings >= Set(keys.map { "\($0.partition)/\($0.hash.suffix)" }).count)
+    }
+
     @Test func leftoverTemporaryFilesAreIgnoredAndCleaned() async throws {
         let folder = try TemporaryDirectory()
         let first = try DiskObjectStore(devicePath: folder.path)
@@ -368,6 +391,8 @@ struct DiskObjectStoreTests {
         }
         let names = folder.objectFiles.map { String($0.split(separator: "-").last!) }
         #expect(HashDirectory(names: names).obsolete.isEmpty, "seed \(seed): \(names)")
+        // The suffix's hash each writer left behind is the one its files give now.
+        #expect(try await store.hashes(in: k.partition) == DiskObjectStore(devicePath: folder.path).hashes(in: k.partition))
         // A lone PUT after the storm, newer than all of it, leaves its file alone.
         _ = try await store.put(k, metadata: metadata(at: ts(20_000)), body: .bytes([2]), expectedETag: nil)
         #expect(folder.objectFiles.map { String($0.split(separator: "-").last!) } == ["0000020000.00000.data"])
