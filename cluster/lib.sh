@@ -55,3 +55,11 @@ start_node() {
   wait_for 60 "node$n /healthcheck" curl -fsS "http://$HOST:$(rest_port "$n")/healthcheck" || {
     tail -20 "$RUN/node$n.log" >&2; return 1; }
 }
+
+# rings_hold COUNT: every node 1..COUNT answers with a ring of at least COUNT devices.
+rings_hold() {
+  local n
+  for n in $(seq 1 "$1"); do
+    [ "$(curl -fsS "http://$HOST:$(rest_port "$n")/cluster" 2>/dev/null | grep -o '"balance_percent"' | wc -l)" -ge "$1" ] || return 1
+  done
+}
