@@ -233,13 +233,24 @@ struct ObjectServerTests {
             func delete(at time: Int64) async throws -> Answer {
                 try await cluster.send(cluster.request("DELETE", path, headers: [BackendHeader.timestamp: ts(time).internal]))
             }
-            // In order: older than the data, newer, under the tombstone it left, over it.
-            for (time, status, backend) in [(10, 409, 20), (30, 204, 30), (25, 404, 30), (40, 404, 40)] as [(Int64, Int, Int64)] {
+            // In order: older than the data, newer, under the tombstone it left, over it. Each
+            // answer also says what was there: the data's time, then the tombstones'.
+            for (time, status, backend, found) in [(10, 409, 20, 20), (30, 204, 30, 20), (25, 404, 30, 30), (40, 404, 40, 30)]
+                as [(Int64, Int, Int64, Int64)] {
                 let answer = try await delete(at: time)
                 #expect(answer.status == status, "DELETE at \(time)")
                 #expect(answer.headers[BackendHeader.backendTimestamp] == ts(backend).internal, "DELETE at \(time)")
+                #expect(answer.headers[BackendHeader.foundTimestamp] == ts(found).internal, "DELETE at \(time)")
             }
             #expect(disk.reads.heads == before.heads)
+            // Nothing there: a 404 that names no version (the tombstone is written all the same).
+            let never = try await cluster.send(cluster.request("DELETE", "AUTH_test/photos/never.jpg",
+                                                               headers: [BackendHeader.timestamp: ts(45).internal]))
+            #expect(never.status == 404)
+            #expect(never.headers[BackendHeader.foundTimestamp] == nil)
+            let after = try await cluster.send(cluster.request("DELETE", "AUTH_test/photos/never.jpg",
+                                                               headers: [BackendHeader.timestamp: ts(46).internal]))
+            #expect(after.headers[BackendHeader.foundTimestamp] == ts(45).internal)
 
             // The data's own time decides, not a newer POST's (Swift's data_timestamp): a
             // delete newer than the data but older than its .meta deletes it.

@@ -299,6 +299,41 @@ struct ProxyObjectTests {
         #expect(post.status == 202)
     }
 
+    /// An object written while its partition had one replica lives on one of the three until
+    /// the replicator copies it; a DELETE meanwhile finds it there and nothing elsewhere.
+    @Test func deletingAnObjectOnlyOneReplicaHasYetIs204() async {
+        let cluster = await ProxyTestCluster()
+        cluster.seedContainer("AUTH_test", "photos")
+        #expect(await cluster.put(path, body: payload).status == 201)
+        let primaries = cluster.primaries(account: path.0, container: path.1, object: path.2)
+        for index in primaries.dropFirst() { cluster.servers[index].state.withLock { $0.objects = [:] } }
+        let deleted = await cluster.proxy.handle(StorageRequest(method: "DELETE", account: path.0, container: path.1, object: path.2))
+        #expect(deleted.status == 204)
+        // Every replica holds the tombstone now: gone everywhere.
+        for index in primaries { #expect(cluster.servers[index].state.withLock { $0.tombstones[cluster.key(path)] } != nil) }
+        let get = await cluster.proxy.handle(StorageRequest(method: "GET", account: path.0, container: path.1, object: path.2))
+        #expect(get.status == 404)
+        let again = await cluster.proxy.handle(StorageRequest(method: "DELETE", account: path.0, container: path.1, object: path.2))
+        #expect(again.status == 404)
+    }
+
+    /// A replica that missed a DELETE still has the data; the tombstones the others report
+    /// are newer, so the object was already gone and the answer stays 404.
+    @Test func aReplicaThatMissedADeleteDoesNotMakeIt204() async {
+        let cluster = await ProxyTestCluster()
+        cluster.seedContainer("AUTH_test", "photos")
+        #expect(await cluster.put(path, body: payload).status == 201)
+        let primaries = cluster.primaries(account: path.0, container: path.1, object: path.2)
+        let missed = primaries[0]
+        cluster.servers[missed].override.withLock { $0 = { $0.method == "DELETE" ? 503 : nil } }
+        let first = await cluster.proxy.handle(StorageRequest(method: "DELETE", account: path.0, container: path.1, object: path.2))
+        #expect(first.status == 204)
+        cluster.servers[missed].override.withLock { $0 = nil }
+        #expect(cluster.servers[missed].state.withLock { $0.objects[cluster.key(path)] } != nil)
+        let second = await cluster.proxy.handle(StorageRequest(method: "DELETE", account: path.0, container: path.1, object: path.2))
+        #expect(second.status == 404)
+    }
+
     @Test func copyFromStreamsTheSourceToTheDestination() async {
         let cluster = await ProxyTestCluster()
         cluster.seedContainer("AUTH_test", "photos")

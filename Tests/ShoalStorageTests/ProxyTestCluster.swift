@@ -39,6 +39,8 @@ final class ScriptedServer: BackendServer {
         var accounts: Set<String> = []
         var containers: Set<String> = []
         var objects: [String: (body: [UInt8], headers: HeaderFields)] = [:]
+        /// The time of each object's tombstone, as an object server keeps it.
+        var tombstones: [String: String] = [:]
     }
 
     let index: Int
@@ -111,8 +113,15 @@ final class ScriptedServer: BackendServer {
                 headers["X-Served-By"] = String(index)
                 return StorageResponse(status: 200, headers: headers, body: method == "GET" ? .bytes(stored.body, chunkSize: 3) : nil)
             case "DELETE":
-                let removed = state.withLock { $0.objects.removeValue(forKey: key) != nil }
-                return StorageResponse(status: removed ? 204 : 404)
+                // As the object server: a tombstone either way, and the answer says what was there.
+                let (removed, tombstone) = state.withLock { state in
+                    let removed = state.objects.removeValue(forKey: key)
+                    defer { state.tombstones[key] = head.headers[BackendHeader.timestamp] }
+                    return (removed, state.tombstones[key])
+                }
+                var headers = HeaderFields()
+                headers[BackendHeader.foundTimestamp] = removed?.headers[BackendHeader.timestamp] ?? tombstone
+                return StorageResponse(status: removed != nil ? 204 : 404, headers: headers)
             default:
                 return StorageResponse(status: 202)
             }
@@ -220,6 +229,9 @@ struct ProxyTestCluster {
             servers[index].state.withLock { _ = $0.containers.insert("\(account)/\(container)") }
         }
     }
+
+    /// The name a scripted server keeps an object under.
+    func key(_ path: (String, String, String)) -> String { "\(path.0)/\(path.1)/\(path.2)" }
 
     func put(_ path: (String, String, String), body: [UInt8], headers: HeaderFields = [:], chunkSize: Int = 4) async -> StorageResponse {
         var all = headers

@@ -46,3 +46,26 @@ public struct QuorumTracker: Sendable, Equatable {
         return counts.max { ($0.value, $0.key) < ($1.value, $1.key) }!.key
     }
 }
+
+extension QuorumTracker {
+    /// Swift's `best_response` over every answer a fan-out collected: the lowest status class
+    /// below 5xx that `replicas / 2 + 1` answers share decides (its most frequent status,
+    /// the higher on a tie); otherwise 503, also when answers are missing. `overrides` are
+    /// Swift's: read in place of the statuses they name, and only when no class has a quorum
+    /// as answered (an object DELETE counts a 404 as a 204 then, so one replica that deleted
+    /// the object, one that never had it and one that failed answer 204, not 503).
+    public static func best(_ statuses: [Int], replicas: Int, overrides: [Int: Int] = [:]) -> Int {
+        if let status = quorumStatus(statuses, replicas: replicas) { return status }
+        guard !overrides.isEmpty else { return 503 }
+        return quorumStatus(statuses.map { overrides[$0] ?? $0 }, replicas: replicas) ?? 503
+    }
+
+    /// The status a quorum of `statuses` decides on, nil when none below 5xx has one.
+    private static func quorumStatus(_ statuses: [Int], replicas: Int) -> Int? {
+        var tracker = QuorumTracker(replicas: max(1, replicas))
+        for status in statuses.sorted() {
+            if case .decided(let status) = tracker.record(status: status) { return status < 500 ? status : nil }
+        }
+        return nil
+    }
+}

@@ -7,6 +7,11 @@ public enum BackendHeader {
     public static let timestamp = "X-Timestamp"
     /// The timestamp a server found (on 404 for a tombstone, on 409 for an older write).
     public static let backendTimestamp = "X-Backend-Timestamp"
+    /// On an object DELETE's answer: the time of the version the replica held before it
+    /// (its live or expired data's, a POST's when one updated it, or its tombstone's);
+    /// absent when it held nothing. The
+    /// proxy tells "never had it" from "deleted earlier" by it (``DeleteVerdict``).
+    public static let foundTimestamp = "X-Backend-Found-Timestamp"
 
     // MARK: Proxy → object server
     /// On an object PUT with a Content-Length: the body is followed by an ETag footer, the

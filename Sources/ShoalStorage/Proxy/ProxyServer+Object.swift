@@ -316,8 +316,19 @@ extension ProxyServer {
             }
             return head
         }
-        let best = bestResponse(answers, replicas: snapshot.ring.replicaCount, path: request.path)
-        switch best.status {
+        let status: Int
+        if method == "DELETE" {
+            // Each replica says what it held, so a DELETE of an object that only some of its
+            // replicas have yet (the partition gained replicas since the write) is a 204.
+            status = DeleteVerdict.status(of: answers.map { answer in
+                DeleteVerdict.Answer(status: answer.status,
+                                     found: answer.response?.headers[BackendHeader.foundTimestamp].flatMap(SwiftTimestamp.init))
+            }, replicas: snapshot.ring.replicaCount)
+            if status == 503 { logNoQuorum(answers, path: request.path) }
+        } else {
+            status = bestResponse(answers, replicas: snapshot.ring.replicaCount, path: request.path).status
+        }
+        switch status {
         case 404: return StorageResponse(.notFound)
         case 503: return StorageResponse(.serviceUnavailable)
         case 412: return StorageResponse(.preconditionFailed)
@@ -325,7 +336,7 @@ extension ProxyServer {
             var out = HeaderFields()
             out["Content-Length"] = "0"
             out["Content-Type"] = "text/html; charset=UTF-8"
-            return StorageResponse(status: best.status, headers: out)
+            return StorageResponse(status: status, headers: out)
         }
     }
 }

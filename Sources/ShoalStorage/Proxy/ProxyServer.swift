@@ -126,19 +126,14 @@ public final class ProxyServer: StorageHandler {
 
     /// Swift's `best_response`: the status class a quorum agrees on, else 503.
     func bestResponse(_ answers: [NodeAnswer], replicas: Int, path: String) -> (status: Int, headers: HeaderFields) {
-        var tracker = QuorumTracker(replicas: max(1, replicas))
-        var decided = 503
-        for answer in answers.sorted(by: { $0.status < $1.status }) {
-            if case .decided(let status) = tracker.record(status: answer.status) { decided = status; break }
-        }
-        if answers.count < replicas, case .waiting = tracker.decision { decided = 503 }
-        // Swift's best_response only takes 1xx-4xx quorums; a quorum of server errors is a 503.
-        if decided >= 500 { decided = 503 }
+        let decided = QuorumTracker.best(answers.map(\.status), replicas: replicas)
+        if decided == 503 { logNoQuorum(answers, path: path) }
         let winner = answers.first { $0.status == decided }?.response?.headers ?? HeaderFields()
-        if decided == 503 {
-            logger.error("no quorum", metadata: ["path": "\(path)", "statuses": "\(answers.map(\.status))"])
-        }
         return (decided, winner)
+    }
+
+    func logNoQuorum(_ answers: [NodeAnswer], path: String) {
+        logger.error("no quorum", metadata: ["path": "\(path)", "statuses": "\(answers.map(\.status))"])
     }
 
     /// Reads and drops a response body nobody will use, so its stream ends.

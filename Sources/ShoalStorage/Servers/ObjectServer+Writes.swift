@@ -95,7 +95,8 @@ extension ObjectServer {
         case .expired, .deleted, .missing: 404
         }
         let backendTimestamp = wrote ? timestamp : max(found.timestamp ?? timestamp, timestamp)
-        let headers: HeaderFields = [BackendHeader.backendTimestamp: backendTimestamp.internal]
+        var headers: HeaderFields = [BackendHeader.backendTimestamp: backendTimestamp.internal]
+        if let held = found.timestamp { headers[BackendHeader.foundTimestamp] = held.internal }
         switch status {
         case 204: return .empty(204, headers: headers)
         case 409: return StorageResponse(.conflict, headers: headers)
