@@ -167,9 +167,8 @@ struct NodeLauncher {
               status    shoal status --url http://\(options.restAddress)
 
             Swift API (python-swiftclient: swift stat, swift upload ...):
-              export ST_AUTH=http://\(options.restAddress)/auth/v1.0
-              export ST_USER=\(Credentials.adminAccount):\(Credentials.adminUser)
-              export ST_KEY=\(Credentials(secret: secret).adminKey)
+            \(SwiftCredentials.exports(url: "http://\(options.restAddress)", user: "\(Credentials.adminAccount):\(Credentials.adminUser)",
+                                       key: Credentials(secret: secret).adminKey).map { "  " + $0 }.joined(separator: "\n"))
               (shoal credentials prints these again; shoal user add ACCOUNT:USER adds users)
 
             Identity API (openstack CLI, openstacksdk):

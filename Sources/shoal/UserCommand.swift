@@ -24,10 +24,23 @@ struct CredentialsCommand: AsyncParsableCommand {
     func run() async throws {
         let secret = try ClusterSecretSource.load(file: secretFile, dataDirectory: dataDir)
         let credentials = Credentials(secret: secret)
-        print("export ST_AUTH=\(url)/auth/v1.0")
-        print("export ST_USER=\(Credentials.adminAccount):\(Credentials.adminUser)")
-        print("export ST_KEY=\(credentials.adminKey)")
+        for line in SwiftCredentials.exports(url: url, user: "\(Credentials.adminAccount):\(Credentials.adminUser)",
+                                             key: credentials.adminKey) { print(line) }
         for line in IdentityCredentials.exports(url: url, secret: secret) { print(line) }
+    }
+}
+
+/// A TempAuth user's `swift` CLI settings. `ST_AUTH_VERSION` keeps python-swiftclient on
+/// TempAuth when the identity exports below are set too: it otherwise takes its auth version
+/// from `OS_IDENTITY_API_VERSION` and asks `ST_AUTH` for Keystone v3 tokens.
+enum SwiftCredentials {
+    static func exports(url: String, user: String, key: String) -> [String] {
+        [
+            "export ST_AUTH=\(url)/auth/v1.0",
+            "export ST_AUTH_VERSION=1.0",
+            "export ST_USER=\(user)",
+            "export ST_KEY=\(key)",
+        ]
     }
 }
 
@@ -112,9 +125,7 @@ struct UserCommand: AsyncParsableCommand {
                           ("X-Auth-User-Reseller-Admin", resellerAdmin ? "true" : "false")])
             guard status == 201 else { throw ValidationError("the node answered \(status)") }
             print("user \(account):\(user) stored (storage account AUTH_\(account))")
-            print("export ST_AUTH=\(connection.url)/auth/v1.0")
-            print("export ST_USER=\(account):\(user)")
-            print("export ST_KEY=\(key)")
+            for line in SwiftCredentials.exports(url: connection.url, user: "\(account):\(user)", key: key) { print(line) }
         }
     }
 

@@ -19,7 +19,9 @@ SWIFT_CLI = Path(sys.prefix) / "bin" / "swift"  # python-swiftclient's CLI, from
 def swift(*args, node_url=None, user=None, key=None, cwd=None, check=True):
     """Runs the swift CLI with the cluster's credentials (against node_url when given)."""
     rc = openrc()
-    env = dict(os.environ)
+    # As in a shell that sourced cluster/run/openrc: the OS_* exports too, which
+    # python-swiftclient also reads.
+    env = dict(os.environ) | rc
     env["ST_AUTH"] = f"{node_url}/auth/v1.0" if node_url else rc["ST_AUTH"]
     env["ST_USER"] = user or rc["ST_USER"]
     env["ST_KEY"] = key or rc["ST_KEY"]
