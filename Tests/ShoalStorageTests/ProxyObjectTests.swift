@@ -259,10 +259,7 @@ struct ProxyObjectTests {
     }
 
     @Test func getFallsThroughToTheNextNode() async throws {
-        let cluster = await ProxyTestCluster()
-        cluster.seedContainer("AUTH_test", "photos")
-        #expect(await cluster.put(path, body: payload).status == 201)
-        let primaries = cluster.primaries(account: path.0, container: path.1, object: path.2)
+        let (cluster, primaries) = await clusterHoldingTheObject()
         cluster.servers[primaries[0]].override.withLock { $0 = { $0.method == "GET" ? 500 : nil } }
         cluster.network.takeDown(ProxyTestCluster.address(primaries[1]))
         let response = await cluster.proxy.handle(StorageRequest(method: "GET", account: path.0, container: path.1, object: path.2))
@@ -282,55 +279,53 @@ struct ProxyObjectTests {
         #expect(broken.body == nil)
     }
 
-    @Test func deleteTakesTheQuorumAnswer() async {
+    /// A cluster whose primaries for `path` hold it (PUT through the proxy), and those primaries.
+    private func clusterHoldingTheObject() async -> (ProxyTestCluster, [Int]) {
         let cluster = await ProxyTestCluster()
         cluster.seedContainer("AUTH_test", "photos")
         #expect(await cluster.put(path, body: payload).status == 201)
-        let primaries = cluster.primaries(account: path.0, container: path.1, object: path.2)
+        return (cluster, cluster.primaries(account: path.0, container: path.1, object: path.2))
+    }
+
+    @Test func deleteTakesTheQuorumAnswer() async {
+        let (cluster, primaries) = await clusterHoldingTheObject()
         // One replica lost the object: two 204 and one 404 → 204.
         cluster.servers[primaries[0]].state.withLock { $0.objects = [:] }
-        let deleted = await cluster.proxy.handle(StorageRequest(method: "DELETE", account: path.0, container: path.1, object: path.2))
+        let deleted = await cluster.object("DELETE", path)
         #expect(deleted.status == 204)
         #expect(cluster.log.matching("DELETE", object: true).allSatisfy { $0.head.headers[BackendHeader.timestamp] != nil })
-        let again = await cluster.proxy.handle(StorageRequest(method: "DELETE", account: path.0, container: path.1, object: path.2))
+        let again = await cluster.object("DELETE", path)
         #expect(again.status == 404)
-        let post = await cluster.proxy.handle(StorageRequest(method: "POST", account: path.0, container: path.1, object: path.2,
-                                                             headers: ["X-Object-Meta-Color": "red"]))
+        let post = await cluster.object("POST", path, headers: ["X-Object-Meta-Color": "red"])
         #expect(post.status == 202)
     }
 
     /// An object written while its partition had one replica lives on one of the three until
     /// the replicator copies it; a DELETE meanwhile finds it there and nothing elsewhere.
     @Test func deletingAnObjectOnlyOneReplicaHasYetIs204() async {
-        let cluster = await ProxyTestCluster()
-        cluster.seedContainer("AUTH_test", "photos")
-        #expect(await cluster.put(path, body: payload).status == 201)
-        let primaries = cluster.primaries(account: path.0, container: path.1, object: path.2)
+        let (cluster, primaries) = await clusterHoldingTheObject()
         for index in primaries.dropFirst() { cluster.servers[index].state.withLock { $0.objects = [:] } }
-        let deleted = await cluster.proxy.handle(StorageRequest(method: "DELETE", account: path.0, container: path.1, object: path.2))
+        let deleted = await cluster.object("DELETE", path)
         #expect(deleted.status == 204)
         // Every replica holds the tombstone now: gone everywhere.
         for index in primaries { #expect(cluster.servers[index].state.withLock { $0.tombstones[cluster.key(path)] } != nil) }
-        let get = await cluster.proxy.handle(StorageRequest(method: "GET", account: path.0, container: path.1, object: path.2))
+        let get = await cluster.object("GET", path)
         #expect(get.status == 404)
-        let again = await cluster.proxy.handle(StorageRequest(method: "DELETE", account: path.0, container: path.1, object: path.2))
+        let again = await cluster.object("DELETE", path)
         #expect(again.status == 404)
     }
 
     /// A replica that missed a DELETE still has the data; the tombstones the others report
     /// are newer, so the object was already gone and the answer stays 404.
     @Test func aReplicaThatMissedADeleteDoesNotMakeIt204() async {
-        let cluster = await ProxyTestCluster()
-        cluster.seedContainer("AUTH_test", "photos")
-        #expect(await cluster.put(path, body: payload).status == 201)
-        let primaries = cluster.primaries(account: path.0, container: path.1, object: path.2)
+        let (cluster, primaries) = await clusterHoldingTheObject()
         let missed = primaries[0]
         cluster.servers[missed].override.withLock { $0 = { $0.method == "DELETE" ? 503 : nil } }
-        let first = await cluster.proxy.handle(StorageRequest(method: "DELETE", account: path.0, container: path.1, object: path.2))
+        let first = await cluster.object("DELETE", path)
         #expect(first.status == 204)
         cluster.servers[missed].override.withLock { $0 = nil }
         #expect(cluster.servers[missed].state.withLock { $0.objects[cluster.key(path)] } != nil)
-        let second = await cluster.proxy.handle(StorageRequest(method: "DELETE", account: path.0, container: path.1, object: path.2))
+        let second = await cluster.object("DELETE", path)
         #expect(second.status == 404)
     }
 

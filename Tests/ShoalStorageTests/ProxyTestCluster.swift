@@ -230,6 +230,11 @@ struct ProxyTestCluster {
         }
     }
 
+    /// A bodiless request for the object at `path`, through the proxy.
+    func object(_ method: String, _ path: (String, String, String), headers: HeaderFields = [:]) async -> StorageResponse {
+        await proxy.handle(StorageRequest(method: method, account: path.0, container: path.1, object: path.2, headers: headers))
+    }
+
     /// The name a scripted server keeps an object under.
     func key(_ path: (String, String, String)) -> String { "\(path.0)/\(path.1)/\(path.2)" }
 
