@@ -16,7 +16,8 @@ public enum DeleteVerdict {
     public struct Answer: Equatable, Sendable {
         public var status: Int
         /// The time of the version the replica held before this DELETE (its live or
-        /// expired data's, or its tombstone's); nil when it held nothing.
+        /// expired data's, a POST's when one updated it, or its tombstone's); nil when it
+        /// held nothing.
         public var found: SwiftTimestamp?
 
         public init(status: Int, found: SwiftTimestamp?) {

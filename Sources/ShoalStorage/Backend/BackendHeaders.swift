@@ -9,8 +9,8 @@ public enum BackendHeader {
     public static let backendTimestamp = "X-Backend-Timestamp"
     /// On an object DELETE's answer: the time of the version the replica held before it
     /// (its live or expired data's, a POST's when one updated it, or its tombstone's);
-    /// absent when it held nothing. The
-    /// proxy tells "never had it" from "deleted earlier" by it (``DeleteVerdict``).
+    /// absent when it held nothing. The proxy tells "never had it" from "deleted earlier"
+    /// by it (``DeleteVerdict``).
     public static let foundTimestamp = "X-Backend-Found-Timestamp"
 
     // MARK: Proxy → object server
