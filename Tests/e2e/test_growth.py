@@ -33,8 +33,14 @@ def test_objects_written_on_one_node_delete_with_204_after_two_more_join():
         wait_until("three devices in every node's ring",
                    lambda: all(len(three.status(n)["ring"]["devices"]) == 3 for n in (1, 2, 3)), 60)
         # Each object has one replica until node 1's replicator copies it (its next pass, up to
-        # ten seconds away): most DELETEs below find it on node 1 and nothing on the others.
+        # ten seconds away), and the container one database: reads through the new nodes find
+        # them on node 1, and most DELETEs below find each object there and nothing elsewhere.
         copies = {n: data_file_count(n) for n in (2, 3)}
+        for n in (2, 3):
+            node = connect(three.urls[n - 1])
+            assert [row["name"] for row in node.get_container("grow", full_listing=True)[1]] == sorted(names)
+            for name in names[:5]:
+                assert int(node.head_object("grow", name)["content-length"]) == 1024
         statuses = collections.Counter()
         for name in names:
             try:
