@@ -70,22 +70,35 @@ extension DiskObjectStore {
     }
 
     /// Finds the current version and opens its `.data`, merging a newer `.meta`; retries
-    /// when a concurrent write removed a file between listing and opening. Blocking.
+    /// when a concurrent write removed a file between listing and opening. A version whose
+    /// header or `.meta` record does not decode (a write a crash cut short before it was
+    /// acknowledged, or rot) is quarantined on the spot, as Swift's object server does, and
+    /// the version before it answers. Blocking.
     func openCurrent(_ key: ObjectKey) throws -> (HashDirectory, OpenedData?) {
         let files = files(key)
-        var attempts = 0
+        var vanished = 0
         while true {
-            attempts += 1
             let state = try scan(files)
             guard let newest = state.newest, newest.kind == .data else { return (state, nil) }
+            var bad = files.path(newest.name)
             do {
-                var opened = try openData(files.path(newest.name))
+                var opened = try openData(bad)
                 if let meta = state.meta {
-                    opened.metadata = opened.metadata.applying(try readMeta(files.path(meta.name)))
+                    bad = files.path(meta.name)
+                    do {
+                        opened.metadata = opened.metadata.applying(try readMeta(bad))
+                    } catch {
+                        PosixFile.closeFile(opened.fd)
+                        throw error
+                    }
                 }
                 return (state, opened)
             } catch ObjectStoreError.io(let operation, let code) where code == ENOENT {
-                if attempts >= 5 { throw ObjectStoreError.io(operation: operation, errno: code) }
+                vanished += 1
+                if vanished >= 5 { throw ObjectStoreError.io(operation: operation, errno: code) }
+            } catch ObjectStoreError.corrupt {
+                // Each pass moves one file away, so the listing shrinks until a good one answers.
+                try quarantineNow(file: bad, partition: key.partition, hash: key.hash)
             }
         }
     }

@@ -90,23 +90,28 @@ extension DiskObjectStore {
     }
 
     /// Moves one bad file of `hash` into quarantine, if it is still in place, so the
-    /// object's current version falls back to nothing and a peer's copy restores it.
+    /// object's current version falls back to the one before it, or to nothing, and a
+    /// peer's copy restores it.
     func quarantine(file: String, partition: Int, hash: ObjectHash) async throws {
-        try await io.run {
-            let destination = self.quarantinePath + "/" + hash.hex
-            try PosixFile.makeDirectories(destination)
-            let stored = file.split(separator: "/").last.map(String.init) ?? "unknown"
-            let name = ObjectFiles.split(stored)?.name ?? stored
-            do {
-                try PosixFile.renameFile(file, to: destination + "/" + name)
-            } catch ObjectStoreError.io(_, let code) where code == ENOENT {
-                return  // superseded meanwhile: nothing bad is left in place
-            }
-            try PosixFile.syncDirectory(destination)
-            try PosixFile.syncDirectory(PosixFile.parent(of: file))
-            self.statistics.countQuarantine()
-            self.invalidateHashes(partition: partition, suffix: hash.suffix)
+        try await io.run { try self.quarantineNow(file: file, partition: partition, hash: hash) }
+    }
+
+    /// ``quarantine(file:partition:hash:)`` on the calling disk thread. Blocking.
+    func quarantineNow(file: String, partition: Int, hash: ObjectHash) throws {
+        let destination = quarantinePath + "/" + hash.hex
+        try PosixFile.makeDirectories(destination)
+        let stored = file.split(separator: "/").last.map(String.init) ?? "unknown"
+        let name = ObjectFiles.split(stored)?.name ?? stored
+        do throws(ObjectStoreError) {
+            try PosixFile.renameFile(file, to: destination + "/" + name)
+        } catch {
+            if case .io(_, ENOENT) = error { return }  // superseded meanwhile: nothing bad is left in place
+            throw error
         }
+        try PosixFile.syncDirectory(destination)
+        try PosixFile.syncDirectory(PosixFile.parent(of: file))
+        statistics.countQuarantine()
+        invalidateHashes(partition: partition, suffix: hash.suffix)
     }
 
     /// A `.ts` file's stored path. Blocking.

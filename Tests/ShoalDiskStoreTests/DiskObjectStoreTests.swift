@@ -298,8 +298,8 @@ struct DiskObjectStoreTests {
     }
 
     /// A file that is not what the store wrote, or a first-version header with padding
-    /// (a field that version always wrote as 0), is reported corrupt, never trusted.
-    @Test(arguments: [false, true]) func corruptDataFileIsReportedNotTrusted(paddedFirstVersion: Bool) async throws {
+    /// (a field that version always wrote as 0), is quarantined when read, never trusted.
+    @Test(arguments: [false, true]) func corruptDataFileIsQuarantinedNotTrusted(paddedFirstVersion: Bool) async throws {
         let folder = try TemporaryDirectory()
         let store = try DiskObjectStore(devicePath: folder.path)
         let k = key("rot")
@@ -313,7 +313,10 @@ struct DiskObjectStoreTests {
         } else {
             #expect(FileManager.default.createFile(atPath: file, contents: Data("not a shoal file at all, not even close".utf8)))
         }
-        await #expect(throws: ObjectStoreError.corrupt(path: file)) { try await store.head(k) }
+        #expect(try await store.head(k) == .missing)
+        #expect(store.statistics.quarantined == 1)
+        #expect(folder.objectFiles.isEmpty)
+        #expect(folder.files(under: "quarantined/objects") == ["\(k.hash.hex)/0000000001.00000.data"])
     }
 
     @Test func aWriteAloneFlushesItsOwnFilesAndConcurrentWritesShareFlushes() async throws {
