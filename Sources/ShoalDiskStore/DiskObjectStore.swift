@@ -11,10 +11,10 @@ import ShoalPorts
 /// (Swift keeps each object's files in a folder of their own, `<suffix>/<hash>/`, which costs
 /// every new object a `mkdir`, a directory block and a directory flush, while a suffix folder
 /// holds well under one object on a full device), temporary files in `<device>/tmp/`. Each
-/// version is one file (``DiskFileFormat``: header, then body), written to `tmp`, flushed,
-/// renamed into place and flushed again (both flushes shared with the concurrent writers:
-/// ``GroupSync``), so a crash never leaves half an object visible and nothing is
-/// acknowledged before it is durable. A device written in Swift's layout is moved to this
+/// version is one file (``DiskFileFormat``: header, then body), written to `tmp`, renamed
+/// into place and flushed once (the flush shared with the concurrent writers: ``GroupSync``),
+/// so nothing is acknowledged before it is durable, and a version a crash cut short never
+/// reads as whole (it fails its checksum, and reads quarantine it). A device written in Swift's layout is moved to this
 /// one when opened (``LayoutMigration``). All blocking calls run
 /// on a ``DiskIO`` pool. Created by the node for each device it serves; the
 /// object server and the replicator call it through ``ObjectStore``.
@@ -123,11 +123,14 @@ public final class DiskObjectStore: ObjectStore {
         "\(tmpPath)/\(key.hash.hex)-\(String(UInt64.random(in: 0...UInt64.max), radix: 16)).tmp"
     }
 
-    /// Makes a finished temporary file the version `name` of `key`: a flush (its bytes are
-    /// durable), the rename into the suffix folder (created if needed), a second flush (the
-    /// new names are durable), then unlinks what the new file made obsolete. Both flushes are
-    /// group commits (``GroupSync``): the file's fdatasync and the directories' fsyncs when
-    /// the writer is alone, a shared flush of the device otherwise. Blocking; closes `fd`.
+    /// Makes a finished temporary file the version `name` of `key`: the rename into the
+    /// suffix folder (created if needed), one flush that makes the bytes and the new names
+    /// durable together, then the unlinking of what the new file made obsolete. The flush is
+    /// a group commit (``GroupSync``): the file's fdatasync and the directories' fsyncs when
+    /// the writer is alone, a shared flush of the device otherwise. A crash before it ends
+    /// may leave the new name over bytes that never reached the disk; that version was not
+    /// acknowledged, does not decode, and reads quarantine it and answer with the one before,
+    /// which is only unlinked once the new one is durable. Blocking; closes `fd`.
     /// A file of `bytes` or more leaves the page cache once it is durable (Swift's object
     /// server drops what a PUT wrote too): a freshly written large body is seldom read back
     /// at once, and keeping it would push out what is.
@@ -148,45 +151,47 @@ public final class DiskObjectStore: ObjectStore {
     static let directWriteBytes = 1 << 20
 
     func install(temporary: String, fd: Int32, as name: String, for key: ObjectKey, bytes: Int = 0) throws {
-        do {
-            try durability.sync { [statistics] in
-                statistics.countSyncs(1)
-                do throws(ObjectStoreError) { try PosixFile.dataSync(fd) } catch { return error.errno ?? EIO }
-                return 0
-            }
-        } catch {
-            PosixFile.closeFile(fd)
-            PosixFile.unlinkFile(temporary)
-            throw error
-        }
-        if bytes >= Self.dropCacheBytes { PosixFile.dropCache(fd) }
-        PosixFile.closeFile(fd)
         let files = files(key)
+        let target = files.path(name)
         var created: [String] = []
         do {
             // A replicator emptying the folder may remove it between the two calls: made again.
             for attempt in 1...3 {
                 created += try PosixFile.makeDirectories(files.directory)
                 do {
-                    try PosixFile.renameFile(temporary, to: files.path(name))
+                    try PosixFile.renameFile(temporary, to: target)
                     break
                 } catch ObjectStoreError.io(_, let code) where code == ENOENT && attempt < 3 {
                     continue
                 }
             }
         } catch {
+            PosixFile.closeFile(fd)
             PosixFile.unlinkFile(temporary)
             throw error
         }
-        // The rename lives in the suffix folder; a folder made here lives in its parent.
-        let directories = [files.directory] + created.map(PosixFile.parent(of:))
-        try durability.sync { [statistics] in
-            for path in Set(directories) {
-                statistics.countSyncs(1)
-                do throws(ObjectStoreError) { try PosixFile.syncDirectory(path) } catch { return error.errno ?? EIO }
+        // One flush covers the bytes and the names: the file's own, the suffix folder (the
+        // rename lives there) and the parent of each folder made here, or one group flush.
+        let directories = Array(Set([files.directory] + created.map(PosixFile.parent(of:))))
+        do {
+            try durability.sync { [statistics] in
+                statistics.countSyncs(1 + directories.count)
+                do throws(ObjectStoreError) {
+                    try PosixFile.dataSync(fd)
+                    for path in directories { try PosixFile.syncDirectory(path) }
+                } catch {
+                    return error.errno ?? EIO
+                }
+                return 0
             }
-            return 0
+        } catch {
+            // Not durable: the version is taken back, so the failed write leaves the old one.
+            PosixFile.closeFile(fd)
+            PosixFile.unlinkFile(target)
+            throw error
         }
+        if bytes >= Self.dropCacheBytes { PosixFile.dropCache(fd) }
+        PosixFile.closeFile(fd)
         // The new names are durable, so the suffix's cached hash is stale from here. One listing
         // of the suffix folder, taken after that, serves both the unlinking of what the new
         // file made obsolete and the suffix's new hash: a replication pass then finds the

@@ -14,7 +14,7 @@ import ShoalPorts
 /// *started* after it called, so nothing is acknowledged before its bytes are on stable
 /// storage; while a flush runs, the writers arriving meanwhile gather for the next one. Under
 /// concurrent PUTs this turns three or more fsyncs per object (data, its directory, the
-/// parents of new directories) into two flushes per batch.
+/// parents of new directories) into one flush per batch.
 ///
 /// A finished flush wakes only the writers it covers, and one writer of the next group to
 /// lead it: the writers that arrived while it ran sleep on until their own flush is done

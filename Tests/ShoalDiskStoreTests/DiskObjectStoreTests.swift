@@ -319,6 +319,34 @@ struct DiskObjectStoreTests {
         #expect(folder.files(under: "quarantined/objects") == ["\(k.hash.hex)/0000000001.00000.data"])
     }
 
+    /// A write is renamed into place before its one flush, so a crash before the
+    /// acknowledgement can leave the new version's name over bytes that never reached the
+    /// disk. Such a version does not decode: every read quarantines it and answers with
+    /// the version before it, which nothing had removed yet.
+    @Test func aVersionACrashCutShortGivesWayToTheOneBefore() async throws {
+        let folder = try TemporaryDirectory()
+        let store = try DiskObjectStore(devicePath: folder.path)
+        let k = key("cut-short")
+        _ = try await store.put(k, metadata: metadata(at: ts(1), user: ["Kept": "data"]), body: .bytes([1, 2, 3]), expectedETag: nil)
+        _ = try await store.post(k, metadata: ObjectMetadataUpdate(timestamp: ts(2), userMetadata: ["Kept": "meta"]))
+        let good = try Data(contentsOf: URL(fileURLWithPath: storedFile(k, "0000000002.00000.meta", on: folder.path)))
+        // A newer .data that is empty, and a newer .meta whose record stops half-way.
+        #expect(FileManager.default.createFile(atPath: storedFile(k, "0000000003.00000.data", on: folder.path), contents: Data()))
+        #expect(FileManager.default.createFile(atPath: storedFile(k, "0000000004.00000.meta", on: folder.path),
+                                               contents: good.prefix(good.count - 3)))
+
+        let reader = try #require(try await store.get(k, range: nil))
+        #expect(reader.metadata.timestamp == ts(2), "the good .meta's")
+        #expect(reader.metadata.userMetadata == ["Kept": "meta"])
+        #expect(try await reader.body.collect(upTo: 1 << 20) == [1, 2, 3])
+        #expect(store.statistics.quarantined == 2)
+        #expect(try storedNames(of: k, on: folder.path) == ["0000000001.00000.data", "0000000002.00000.meta"])
+        #expect(Set(folder.files(under: "quarantined/objects/\(k.hash.hex)")) == ["0000000003.00000.data", "0000000004.00000.meta"])
+        // The object's next write goes on from there.
+        #expect(try await store.delete(k, timestamp: ts(5)).hadObject)
+        #expect(try storedNames(of: k, on: folder.path) == ["0000000005.00000.ts"])
+    }
+
     @Test func aWriteAloneFlushesItsOwnFilesAndConcurrentWritesShareFlushes() async throws {
         let folder = try TemporaryDirectory()
         let store = try DiskObjectStore(devicePath: folder.path)
