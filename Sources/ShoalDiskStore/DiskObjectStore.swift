@@ -155,14 +155,14 @@ public final class DiskObjectStore: ObjectStore {
         let target = files.path(name)
         var created: [String] = []
         do {
-            // A replicator emptying the folder may remove it between the two calls: made again.
+            // The suffix folder usually exists: it is made only when the rename finds it
+            // missing (a replicator emptying it may remove it again in between: made again).
             for attempt in 1...3 {
-                created += try PosixFile.makeDirectories(files.directory)
                 do {
                     try PosixFile.renameFile(temporary, to: target)
                     break
                 } catch ObjectStoreError.io(_, let code) where code == ENOENT && attempt < 3 {
-                    continue
+                    created += try PosixFile.makeDirectories(files.directory)
                 }
             }
         } catch {
