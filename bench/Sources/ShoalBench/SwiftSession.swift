@@ -18,8 +18,13 @@ struct SwiftSession {
     let storageURL: String
 
     /// Runs `body` with a client made from `configuration`, shutting it down afterwards.
+    /// Tracing is off: with the default no-op tracer the client still opened a span and
+    /// built its attributes for every request, CPU the load generator takes from the
+    /// servers it measures on the same cores.
     static func withClient(_ configuration: HTTPClient.Configuration = .init(),
                            _ body: (HTTPClient) async throws -> Void) async throws {
+        var configuration = configuration
+        configuration.tracing.tracer = nil
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
             try await body(client)
