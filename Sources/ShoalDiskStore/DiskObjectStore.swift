@@ -14,10 +14,10 @@ import ShoalPorts
 /// version is one file (``DiskFileFormat``: header, then body), written to `tmp`, renamed
 /// into place and flushed once (the flush shared with the concurrent writers: ``GroupSync``),
 /// so nothing is acknowledged before it is durable, and a version a crash cut short never
-/// reads as whole (it fails its checksum, and reads quarantine it). A device written in Swift's layout is moved to this
-/// one when opened (``LayoutMigration``). All blocking calls run
-/// on a ``DiskIO`` pool. Created by the node for each device it serves; the
-/// object server and the replicator call it through ``ObjectStore``.
+/// reads as whole (it fails its checksum, and reads quarantine it). A device written in
+/// Swift's layout is moved to this one when opened (``LayoutMigration``). All blocking calls
+/// run on a ``DiskIO`` pool. Created by the node for each device it serves; the object
+/// server and the replicator call it through ``ObjectStore``.
 public final class DiskObjectStore: ObjectStore {
     public let devicePath: String
     /// Buffered-bytes and fsync counters.
@@ -185,9 +185,11 @@ public final class DiskObjectStore: ObjectStore {
                 return 0
             }
         } catch {
-            // Not durable: the version is taken back, so the failed write leaves the old one.
+            // Not durable: the version is taken back, so the failed write leaves the old one
+            // (a replication pass may have hashed the suffix with it meanwhile).
             PosixFile.closeFile(fd)
             PosixFile.unlinkFile(target)
+            invalidateHashes(partition: key.partition, suffix: key.hash.suffix)
             throw error
         }
         if bytes >= Self.dropCacheBytes { PosixFile.dropCache(fd) }
