@@ -88,7 +88,10 @@ struct NodeLauncher {
                                    defaultHost: "\(options.restAddress)"),
             replication: { [progress = storage.replication] in progress.status(node: node.rawValue) },
             identity: identity.api,
-            refreshMetrics: { [transportMetrics = TransportMetrics()] in transportMetrics.observe(transport.statistics) }))
+            refreshMetrics: { [transportMetrics = TransportMetrics(), storeMetrics = ObjectStoreMetrics(), store = storage.objectStore] in
+                transportMetrics.observe(transport.statistics)
+                storeMetrics.observe(store)
+            }))
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(options.restAddress.host, port: Int(options.restAddress.port)),

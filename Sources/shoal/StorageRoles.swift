@@ -21,6 +21,8 @@ struct StorageRoles {
     let services: [ServiceGroupConfiguration.ServiceConfiguration]
     /// Where object replication stands (for `shoal status`).
     let replication: ReplicationProgress
+    /// The object store's own counters (for `/metrics`).
+    let objectStore: DiskStoreStatistics
 
     init(directory: DataDirectory, device: DeviceID, secret: ClusterSecret, partPower: Int, options: NodeOptions,
          transport: any ClusterTransport, membership: MembershipService, revocations: RevocationList, logger: Logger) async throws {
@@ -34,6 +36,7 @@ struct StorageRoles {
         let pendings = try AsyncPendingStore(devicePath: devicePath)
         let expiry = ExpiryQueue(path: devicePath + "/expiring.db", executor: executor)
         let objectStore = try DiskObjectStore(devicePath: devicePath, reserve: options.fallocateReserve)
+        self.objectStore = objectStore.statistics
         let objectServer = ObjectServer(
             devices: [device: objectStore], asyncPendings: [device: pendings],
             layout: layout, client: client, cluster: cluster, logger: Logger(label: "shoal.object"),

@@ -14,7 +14,7 @@ from swiftclient import client as swift_client
 from swiftclient.exceptions import ClientException
 
 from conftest import ROOT, RUN, Cluster, environment, fresh_cluster, get_json, pid_alive, wait_until
-from test_object_storage import openrc
+from test_object_storage import metric, openrc
 
 # Fast background work so repairs are observable within the tests' bounds.
 FAST = {"SHOAL_REPLICATION_INTERVAL": "1", "SHOAL_AUDIT_INTERVAL": "1", "SHOAL_AUDIT_FILES_PER_SECOND": "1000",
@@ -201,6 +201,8 @@ def test_a_rotten_replica_is_never_served_and_is_restored(durable):
     node2 = connect(durable.urls[1])
     for _ in range(5):
         assert node2.get_object("rot", "read-me")[1] == bodies["read-me"]
+    # The read moved the bad replica aside, and node2's /metrics counts it.
+    assert metric(durable.urls[1], "shoal_object_store_quarantined_total") >= 1
 
     def restored(node, object_hash, body):
         path = data_files(node).get(object_hash)
@@ -208,6 +210,8 @@ def test_a_rotten_replica_is_never_served_and_is_restored(durable):
     quarantine = RUN / "node3" / "devices" / "d0" / "quarantined" / "objects"
     wait_until("the auditor quarantines the rotten replica on node3",
                lambda: (quarantine / audit_hash).is_dir(), 60)
+    wait_until("node3's /metrics counts it",
+               lambda: metric(durable.urls[2], "shoal_object_store_quarantined_total") >= 1, 10)
     wait_until("node2's replica restored", lambda: restored(2, read_hash, bodies["read-me"]), 60)
     wait_until("node3's replica restored", lambda: restored(3, audit_hash, bodies["audit-me"]), 60)
     repaired = time.monotonic() - started
