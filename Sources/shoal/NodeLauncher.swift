@@ -88,7 +88,7 @@ struct NodeLauncher {
                                    defaultHost: "\(options.restAddress)"),
             replication: { [progress = storage.replication] in progress.status(node: node.rawValue) },
             identity: identity.api,
-            refreshMetrics: { [transportMetrics = TransportMetrics(), storeMetrics = ObjectStoreMetrics(), store = storage.objectStore] in
+            refreshMetrics: { [transportMetrics = TransportMetrics.make(), storeMetrics = ObjectStoreMetrics.make(), store = storage.objectStore] in
                 transportMetrics.observe(transport.statistics)
                 storeMetrics.observe(store)
             }))
