@@ -47,8 +47,16 @@ public final class DiskObjectStore: ObjectStore {
     /// crash left behind. Blocks briefly: call it at start-up, before serving.
     /// `directIO` reads bodies of ``directReadBytes`` or more, and writes those of
     /// ``directWriteBytes`` or more, past the page cache where the file system allows it.
-    public init(devicePath: String, io: DiskIO = .shared, readChunkBytes: Int = 256 * 1024,
-                writeBufferBytes: Int = 1 << 20, reserve: SpaceReserve = .none, directIO: Bool = true) throws {
+    public convenience init(devicePath: String, io: DiskIO = .shared, readChunkBytes: Int = 256 * 1024,
+                            writeBufferBytes: Int = 1 << 20, reserve: SpaceReserve = .none, directIO: Bool = true) throws {
+        try self.init(devicePath: devicePath, io: io, readChunkBytes: readChunkBytes, writeBufferBytes: writeBufferBytes,
+                      reserve: reserve, directIO: directIO, scriptedFlush: nil)
+    }
+
+    /// `scriptedFlush`, when set, stands in for every flush, a lone writer's and the group's:
+    /// tests make flushes fail through it.
+    init(devicePath: String, io: DiskIO = .shared, readChunkBytes: Int = 256 * 1024, writeBufferBytes: Int = 1 << 20,
+         reserve: SpaceReserve = .none, directIO: Bool = true, scriptedFlush: GroupSync.Flush?) throws {
         self.devicePath = DiskObjectStore.absolute(devicePath)
         self.reserve = reserve
         self.io = io
@@ -59,11 +67,11 @@ public final class DiskObjectStore: ObjectStore {
         let statistics = DiskStoreStatistics()
         self.statistics = statistics
         try PosixFile.makeDirectories(self.devicePath)
-        let flush = try GroupSync.fileSystemFlush(of: self.devicePath)
-        durability = GroupSync {
+        let flush = try scriptedFlush ?? GroupSync.fileSystemFlush(of: self.devicePath)
+        durability = GroupSync(flush: {
             statistics.countSyncs(1)
             return flush()
-        }
+        }, alone: scriptedFlush)
         try PosixFile.makeDirectories(objectsPath)
         try LayoutMigration.flatten(objectsPath: objectsPath)
         try PosixFile.makeDirectories(tmpPath)

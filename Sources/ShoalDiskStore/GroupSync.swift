@@ -26,6 +26,8 @@ final class GroupSync: @unchecked Sendable {
     typealias Flush = @Sendable () -> Int32
 
     private let flush: Flush
+    /// Replaces every lone writer's own flush when set (tests script failures through it).
+    private let alone: Flush?
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     /// Writers waiting for flush n wait on `groups[n % 2]`.
     private let groups = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 2)
@@ -38,8 +40,9 @@ final class GroupSync: @unchecked Sendable {
     /// Flushes that failed, with their errno (the recent ones).
     private var failures: [UInt64: Int32] = [:]
 
-    init(flush: @escaping Flush) {
+    init(flush: @escaping Flush, alone: Flush? = nil) {
         self.flush = flush
+        self.alone = alone
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(groups, nil)
         pthread_cond_init(groups + 1, nil)
@@ -89,7 +92,7 @@ final class GroupSync: @unchecked Sendable {
         if !running, !someoneAlone {
             someoneAlone = true
             pthread_mutex_unlock(mutex)
-            let result = own()
+            let result = alone?() ?? own()
             pthread_mutex_lock(mutex)
             someoneAlone = false
             pthread_mutex_unlock(mutex)

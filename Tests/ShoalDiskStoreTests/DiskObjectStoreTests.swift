@@ -347,6 +347,45 @@ struct DiskObjectStoreTests {
         #expect(try storedNames(of: k, on: folder.path) == ["0000000005.00000.ts"])
     }
 
+    /// A write whose flush fails is not durable: it is refused, its new name is taken back,
+    /// and the object reads, lists and hashes as before it. A large body (written past the
+    /// page cache), a `.meta` and a tombstone go the same way.
+    @Test func aWriteWhoseFlushFailsIsTakenBack() async throws {
+        let folder = try TemporaryDirectory()
+        let failure = Atomic<Int32>(0)
+        let store = try DiskObjectStore(devicePath: folder.path, scriptedFlush: { failure.load(ordering: .relaxed) })
+        let k = key("flush-fails")
+        let kept = bodyBytes(5_000)
+        _ = try await store.put(k, metadata: metadata(at: ts(1), user: ["Kept": "yes"]), body: .bytes(kept), expectedETag: nil)
+        let hashesBefore = try await store.hashes(in: k.partition)
+
+        failure.store(EIO, ordering: .relaxed)
+        let refused = ObjectStoreError.io(operation: "fsync", errno: EIO)
+        await #expect(throws: refused) {
+            _ = try await store.put(k, metadata: metadata(at: ts(2)), body: .bytes([9]), expectedETag: nil)
+        }
+        let large = bodyBytes(3 << 20, seed: 3)
+        await #expect(throws: refused) {
+            _ = try await store.put(k, metadata: metadata(at: ts(3)), body: .bytes(large), expectedETag: nil)
+        }
+        await #expect(throws: refused) {
+            _ = try await store.post(k, metadata: ObjectMetadataUpdate(timestamp: ts(4), userMetadata: ["Kept": "no"]))
+        }
+        await #expect(throws: refused) { _ = try await store.delete(k, timestamp: ts(5)) }
+        failure.store(0, ordering: .relaxed)
+
+        #expect(try storedNames(of: k, on: folder.path) == ["0000000001.00000.data"])
+        #expect(folder.files(under: "tmp").isEmpty)
+        let reader = try #require(try await store.get(k, range: nil))
+        #expect(reader.metadata.userMetadata == ["Kept": "yes"])
+        #expect(try await reader.body.collect(upTo: 1 << 20) == kept)
+        #expect(try await store.hashes(in: k.partition) == hashesBefore)
+        #expect(try await DiskObjectStore(devicePath: folder.path).hashes(in: k.partition) == hashesBefore, "computed afresh")
+        // Once flushes work again, so do writes.
+        #expect(try await store.delete(k, timestamp: ts(6)).hadObject)
+        #expect(try storedNames(of: k, on: folder.path) == ["0000000006.00000.ts"])
+    }
+
     @Test func aWriteAloneFlushesItsOwnFilesAndConcurrentWritesShareFlushes() async throws {
         let folder = try TemporaryDirectory()
         let store = try DiskObjectStore(devicePath: folder.path)
