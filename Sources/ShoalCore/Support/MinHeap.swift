@@ -1,12 +1,20 @@
 /// A binary min-heap: `min` in O(1), `insert` and `popMin` in O(log n), built from an array
 /// in O(n). Equal elements come out in no particular order; make the ordering total (a
 /// sequence number as the last key) where that matters.
+///
+/// Inlinable, so a module using it with its own element type gets a specialized copy
+/// (direct comparisons and moves) instead of the generic one, which calls through witness
+/// tables for every comparison and swap: the transport's deadline timer sits on every
+/// request's path.
 public struct MinHeap<Element: Comparable> {
-    private var elements: [Element]
+    @usableFromInline
+    var elements: [Element]
 
+    @inlinable
     public init() { elements = [] }
 
     /// A heap of `elements` (Floyd's bottom-up construction).
+    @inlinable
     public init(_ elements: [Element]) {
         self.elements = elements
         var index = elements.count / 2
@@ -16,10 +24,14 @@ public struct MinHeap<Element: Comparable> {
         }
     }
 
+    @inlinable
     public var count: Int { elements.count }
+    @inlinable
     public var isEmpty: Bool { elements.isEmpty }
+    @inlinable
     public var min: Element? { elements.first }
 
+    @inlinable
     public mutating func insert(_ element: Element) {
         elements.append(element)
         var child = elements.count - 1
@@ -31,7 +43,7 @@ public struct MinHeap<Element: Comparable> {
         }
     }
 
-    @discardableResult
+    @inlinable @discardableResult
     public mutating func popMin() -> Element? {
         guard !elements.isEmpty else { return nil }
         elements.swapAt(0, elements.count - 1)
@@ -40,7 +52,8 @@ public struct MinHeap<Element: Comparable> {
         return smallest
     }
 
-    private mutating func siftDown(from start: Int) {
+    @inlinable
+    mutating func siftDown(from start: Int) {
         var parent = start
         while true {
             let left = 2 * parent + 1

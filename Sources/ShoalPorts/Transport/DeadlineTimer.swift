@@ -19,14 +19,10 @@ public final class DeadlineTimer: Sendable {
         fileprivate let id: UInt64
     }
 
-    private let queue: any DeadlineQueue
+    private let queue: DeadlineQueue
 
     public init(clock: any Clock<Duration>) {
-        queue = Self.queue(on: clock)
-    }
-
-    private static func queue<C: Clock<Duration>>(on clock: C) -> any DeadlineQueue {
-        ClockDeadlines(clock: clock)
+        queue = DeadlineQueue(clock: clock)
     }
 
     /// Runs `action` once `delay` has passed on the clock, unless cancelled first.
@@ -58,18 +54,15 @@ public final class DeadlineTimer: Sendable {
     }
 }
 
-private protocol DeadlineQueue: Sendable {
-    func schedule(after delay: Duration, _ action: @escaping @Sendable () -> Void) -> UInt64
-    func cancel(_ id: UInt64)
-    var pendingCount: Int { get }
-    func shutdown()
-}
-
-/// The queue on a concrete clock, whose instants it can keep.
-private final class ClockDeadlines<C: Clock<Duration>>: DeadlineQueue {
+/// The deadlines, kept as durations since the queue was made. The clock is reached only
+/// through the two closures made in `init`, so the heap and the table hold concrete values,
+/// compared and moved directly. A queue generic over its clock looks up generic metadata
+/// and calls through witness tables for each comparison and swap; on a request's path that
+/// was most of its cost (perf).
+private final class DeadlineQueue: Sendable {
     /// A heap entry; the id breaks ties, so equal deadlines fire in the order scheduled.
     struct Entry: Comparable, Sendable {
-        let deadline: C.Instant
+        let deadline: Duration
         let id: UInt64
 
         static func < (lhs: Entry, rhs: Entry) -> Bool {
@@ -78,7 +71,7 @@ private final class ClockDeadlines<C: Clock<Duration>>: DeadlineQueue {
     }
 
     struct Scheduled: Sendable {
-        let deadline: C.Instant
+        let deadline: Duration
         let action: @Sendable () -> Void
     }
 
@@ -88,22 +81,27 @@ private final class ClockDeadlines<C: Clock<Duration>>: DeadlineQueue {
         var scheduled: [UInt64: Scheduled] = [:]
         var lastID: UInt64 = 0
         /// What the driving task sleeps until; nil when no task drives.
-        var armed: C.Instant?
+        var armed: Duration?
         /// Bumped when a new task takes over (an earlier deadline came); an older task stops.
         var generation: UInt64 = 0
         var driver: Task<Void, Never>?
         var closed = false
     }
 
-    let clock: C
+    /// The clock's time since the queue was made.
+    let now: @Sendable () -> Duration
+    /// Sleeps on the clock until `now()` reaches the given time.
+    let sleep: @Sendable (Duration) async throws -> Void
     let state = Mutex(State())
 
-    init(clock: C) {
-        self.clock = clock
+    init<C: Clock<Duration>>(clock: C) {
+        let origin = clock.now
+        now = { origin.duration(to: clock.now) }
+        sleep = { try await clock.sleep(until: origin.advanced(by: $0), tolerance: nil) }
     }
 
     func schedule(after delay: Duration, _ action: @escaping @Sendable () -> Void) -> UInt64 {
-        let deadline = clock.now.advanced(by: delay)
+        let deadline = now() + delay
         let (id, takeover): (UInt64, UInt64?) = state.withLock { state in
             state.lastID += 1
             let id = state.lastID
@@ -159,16 +157,16 @@ private final class ClockDeadlines<C: Clock<Duration>>: DeadlineQueue {
     /// driver takes over.
     private func drive(generation: UInt64) async {
         while true {
-            let now = clock.now
+            let current = now()
             var due: [@Sendable () -> Void] = []
-            let next: C.Instant? = state.withLock { state in
+            let next: Duration? = state.withLock { state in
                 guard state.generation == generation, !state.closed else { return nil }
                 while let top = state.heap.min {
                     guard let scheduled = state.scheduled[top.id] else {
                         state.heap.popMin()  // cancelled
                         continue
                     }
-                    guard top.deadline <= now else { break }
+                    guard top.deadline <= current else { break }
                     state.heap.popMin()
                     state.scheduled[top.id] = nil
                     due.append(scheduled.action)
@@ -179,7 +177,7 @@ private final class ClockDeadlines<C: Clock<Duration>>: DeadlineQueue {
             }
             for action in due { action() }
             guard let next else { return }
-            do { try await clock.sleep(until: next, tolerance: nil) } catch { return }
+            do { try await sleep(next) } catch { return }
         }
     }
 }
