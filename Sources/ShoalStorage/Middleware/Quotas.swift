@@ -37,12 +37,15 @@ public struct Quotas: StorageHandler {
             await cache.invalidate(account: request.account, container: container)
             return await next.handle(request)
         case (.some(let container), .some, "PUT"), (.some(let container), .some, "COPY"):
-            if let refusal = await checkRoom(request, container: container) { return refusal }
+            let room = await checkRoom(request, container: container)
+            if let refusal = room.refusal { return refusal }
             let response = await next.handle(request)
             if response.isSuccess {
-                // The counts just changed: the next check on this node reads them afresh.
-                await cache.invalidate(account: request.account, container: container)
-                await cache.invalidate(account: request.account, container: nil)
+                // The counts just changed: where a quota holds, the next check on this node
+                // reads them afresh. Where none does, the cached answer stays (its metadata
+                // did not change), as Swift's cached container info does.
+                if room.containerQuota { await cache.invalidate(account: request.account, container: container) }
+                if room.accountQuota { await cache.invalidate(account: request.account, container: nil) }
             }
             return response
         default:
@@ -64,32 +67,45 @@ public struct Quotas: StorageHandler {
         return nil
     }
 
-    /// 413 when this write would take the container or the account over a quota.
-    func checkRoom(_ request: StorageRequest, container: String) async -> StorageResponse? {
+    /// What ``checkRoom(_:container:)`` found: the 413 to answer, if any, and which of the
+    /// container and the account have a quota (their counts matter after the write).
+    struct Room {
+        var refusal: StorageResponse?
+        var containerQuota = false
+        var accountQuota = false
+    }
+
+    /// A 413 when this write would take the container or the account over a quota.
+    func checkRoom(_ request: StorageRequest, container: String) async -> Room {
         let incoming = Int64(request.headers.integer("Content-Length") ?? 0)
         let trusted = request.environment.merging([TempAuth.authorizedBy: "quotas"]) { $1 }
+        var room = Room()
         let containerInfo = await cache.info(account: request.account, container: container, next: next, environment: trusted)
         if (200..<300).contains(containerInfo.status) {
-            if let quota = containerInfo.headers.integer(Self.containerBytes),
-               Int64(containerInfo.headers.integer("X-Container-Bytes-Used") ?? 0) + incoming > Int64(quota) {
-                return StorageResponse.text(413, "Upload exceeds quota.")
+            let (bytes, count) = (containerInfo.headers.integer(Self.containerBytes), containerInfo.headers.integer(Self.containerCount))
+            room.containerQuota = bytes != nil || count != nil
+            if let bytes, Int64(containerInfo.headers.integer("X-Container-Bytes-Used") ?? 0) + incoming > Int64(bytes) {
+                room.refusal = StorageResponse.text(413, "Upload exceeds quota.")
+                return room
             }
-            if let quota = containerInfo.headers.integer(Self.containerCount),
-               (containerInfo.headers.integer("X-Container-Object-Count") ?? 0) + 1 > quota {
-                return StorageResponse.text(413, "Upload exceeds quota.")
+            if let count, (containerInfo.headers.integer("X-Container-Object-Count") ?? 0) + 1 > count {
+                room.refusal = StorageResponse.text(413, "Upload exceeds quota.")
+                return room
             }
         }
         let accountInfo = await cache.info(account: request.account, container: nil, next: next, environment: trusted)
         if (200..<300).contains(accountInfo.status) {
-            if let quota = accountInfo.headers.integer(Self.accountBytes),
-               Int64(accountInfo.headers.integer("X-Account-Bytes-Used") ?? 0) + incoming > Int64(quota) {
-                return StorageResponse.text(413, "Upload exceeds quota.")
+            let (bytes, count) = (accountInfo.headers.integer(Self.accountBytes), accountInfo.headers.integer(Self.accountCount))
+            room.accountQuota = bytes != nil || count != nil
+            if let bytes, Int64(accountInfo.headers.integer("X-Account-Bytes-Used") ?? 0) + incoming > Int64(bytes) {
+                room.refusal = StorageResponse.text(413, "Upload exceeds quota.")
+                return room
             }
-            if let quota = accountInfo.headers.integer(Self.accountCount),
-               (accountInfo.headers.integer("X-Account-Object-Count") ?? 0) + 1 > quota {
-                return StorageResponse.text(413, "Upload exceeds quota.")
+            if let count, (accountInfo.headers.integer("X-Account-Object-Count") ?? 0) + 1 > count {
+                room.refusal = StorageResponse.text(413, "Upload exceeds quota.")
+                return room
             }
         }
-        return nil
+        return room
     }
 }
