@@ -75,6 +75,29 @@ public struct Quotas: StorageHandler {
         var accountQuota = false
     }
 
+    /// The quota headers of one level (container or account) and the usage headers its
+    /// HEAD answers with.
+    struct Level {
+        let quotaBytes: String
+        let quotaCount: String
+        let bytesUsed: String
+        let objectCount: String
+
+        static let container = Level(quotaBytes: Quotas.containerBytes, quotaCount: Quotas.containerCount,
+                                     bytesUsed: "X-Container-Bytes-Used", objectCount: "X-Container-Object-Count")
+        static let account = Level(quotaBytes: Quotas.accountBytes, quotaCount: Quotas.accountCount,
+                                   bytesUsed: "X-Account-Bytes-Used", objectCount: "X-Account-Object-Count")
+
+        /// Whether `headers` name a quota of this level, and whether one more object of
+        /// `incoming` bytes would go over it.
+        func check(_ headers: HeaderFields, incoming: Int64) -> (hasQuota: Bool, over: Bool) {
+            let (bytes, count) = (headers.integer(quotaBytes), headers.integer(quotaCount))
+            let overBytes = bytes.map { Int64(headers.integer(bytesUsed) ?? 0) + incoming > Int64($0) } ?? false
+            let overCount = count.map { (headers.integer(objectCount) ?? 0) + 1 > $0 } ?? false
+            return (bytes != nil || count != nil, overBytes || overCount)
+        }
+    }
+
     /// A 413 when this write would take the container or the account over a quota.
     func checkRoom(_ request: StorageRequest, container: String) async -> Room {
         let incoming = Int64(request.headers.integer("Content-Length") ?? 0)
@@ -82,29 +105,18 @@ public struct Quotas: StorageHandler {
         var room = Room()
         let containerInfo = await cache.info(account: request.account, container: container, next: next, environment: trusted)
         if (200..<300).contains(containerInfo.status) {
-            let (bytes, count) = (containerInfo.headers.integer(Self.containerBytes), containerInfo.headers.integer(Self.containerCount))
-            room.containerQuota = bytes != nil || count != nil
-            if let bytes, Int64(containerInfo.headers.integer("X-Container-Bytes-Used") ?? 0) + incoming > Int64(bytes) {
-                room.refusal = StorageResponse.text(413, "Upload exceeds quota.")
-                return room
-            }
-            if let count, (containerInfo.headers.integer("X-Container-Object-Count") ?? 0) + 1 > count {
+            let result = Level.container.check(containerInfo.headers, incoming: incoming)
+            room.containerQuota = result.hasQuota
+            if result.over {
                 room.refusal = StorageResponse.text(413, "Upload exceeds quota.")
                 return room
             }
         }
         let accountInfo = await cache.info(account: request.account, container: nil, next: next, environment: trusted)
         if (200..<300).contains(accountInfo.status) {
-            let (bytes, count) = (accountInfo.headers.integer(Self.accountBytes), accountInfo.headers.integer(Self.accountCount))
-            room.accountQuota = bytes != nil || count != nil
-            if let bytes, Int64(accountInfo.headers.integer("X-Account-Bytes-Used") ?? 0) + incoming > Int64(bytes) {
-                room.refusal = StorageResponse.text(413, "Upload exceeds quota.")
-                return room
-            }
-            if let count, (accountInfo.headers.integer("X-Account-Object-Count") ?? 0) + 1 > count {
-                room.refusal = StorageResponse.text(413, "Upload exceeds quota.")
-                return room
-            }
+            let result = Level.account.check(accountInfo.headers, incoming: incoming)
+            room.accountQuota = result.hasQuota
+            if result.over { room.refusal = StorageResponse.text(413, "Upload exceeds quota.") }
         }
         return room
     }
