@@ -1,5 +1,6 @@
 """The unmodified `swift` CLI and python-swiftclient against a real three-node cluster."""
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -180,6 +181,37 @@ def test_errors_are_swifts(storage3):
     with pytest.raises(ClientException) as error:
         conn.get_object("full", "o", headers={"If-None-Match": hashlib.md5(b"1").hexdigest()})
     assert error.value.http_status == 304
+
+
+def load_generator(*args):
+    """Runs `shoal-bench swift-api` (the load generator bench/compare drives every system
+    with) against node 1 with the cluster's credentials; its JSON line per phase."""
+    rc = openrc()
+    result = subprocess.run(
+        [str(ROOT / ".build" / "debug" / "shoal-bench"), "swift-api", "--auth", rc["ST_AUTH"], "--user", rc["ST_USER"],
+         "--key", rc["ST_KEY"], "--container", "loadgen", "--prefix", "lg", "--size", "3000", "--concurrency", "8",
+         "--json", *args],
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_the_load_generator_writes_reads_and_deletes_what_it_reports(storage3):
+    """The benchmark's HTTP driver: what it counts as done is on the cluster, byte for byte,
+    and what the cluster refuses it counts as failed."""
+    put, get = load_generator("--count", "40", "--phases", "put,get")
+    assert (put["phase"], put["operations"], put["failures"]) == ("put", 40, 0)
+    assert (get["phase"], get["operations"], get["failures"]) == ("get", 40, 0)
+    conn = connection(storage3.urls[2])
+    listed = conn.get_container("loadgen")[1]
+    assert sorted(entry["name"] for entry in listed) == sorted(f"lg-{i}" for i in range(40))
+    assert all(entry["bytes"] == 3000 for entry in listed)
+    assert conn.get_object("loadgen", "lg-17")[1] == bytes((i * 31 + 7) & 0xFF for i in range(3000))
+    (delete,) = load_generator("--count", "40", "--phases", "delete")
+    assert (delete["operations"], delete["failures"]) == (40, 0)
+    wait_until("an empty listing", lambda: conn.get_container("loadgen")[1] == [], 30)
+    (missing,) = load_generator("--count", "40", "--phases", "get")
+    assert (missing["operations"], missing["failures"]) == (40, 40)
 
 
 def test_users_added_with_shoal_user_add_work_with_the_cli(storage3):

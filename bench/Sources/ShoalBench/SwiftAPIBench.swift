@@ -39,38 +39,34 @@ struct SwiftAPIBench: AsyncParsableCommand {
     }
 
     func measure(_ session: SwiftSession, phases: [Phase]) async throws {
-        let client = session.client, token = session.token
+        let token = session.token
         let base = try await session.createContainer(container)
         let payload = ByteBuffer(bytes: (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) })
         let names = prefix ?? "obj-\(UInt64(Date().timeIntervalSince1970))"
         if !json { print("swift-api: \(count) objects of \(size) bytes, \(concurrency) in flight, against \(session.storageURL)") }
         var objects = count
+        let endpoint = try HTTPEndpoint(url: base)
         for phase in phases {
             let deadline = phase == .put ? duration.map { ContinuousClock.now + .milliseconds(Int64($0 * 1000)) } : nil
-            let result = await LoadPhase.run(count: objects, concurrency: concurrency, deadline: deadline) { index in
-                var request = HTTPClientRequest(url: "\(base)/\(names)-\(index)")
-                request.headers.add(name: "X-Auth-Token", value: token)
+            var headers = HTTPHeaders([("Host", endpoint.authority), ("X-Auth-Token", token)])
+            if phase == .put {
+                headers.add(name: "Content-Type", value: "application/octet-stream")
+                headers.add(name: "Content-Length", value: String(size))
+            }
+            let method: HTTPMethod = switch phase {
+            case .put: .PUT
+            case .get: .GET
+            case .delete: .DELETE
+            }
+            let path = endpoint.path + "/" + names + "-"
+            let result = try await HTTPLoad.run(endpoint, count: objects, concurrency: concurrency, deadline: deadline) { index in
+                HTTPLoad.Request(head: HTTPRequestHead(version: .http1_1, method: method, uri: path + String(index), headers: headers),
+                                 body: phase == .put ? payload : nil)
+            } accept: { status, received in
                 switch phase {
-                case .put:
-                    request.method = .PUT
-                    request.headers.add(name: "Content-Type", value: "application/octet-stream")
-                    request.body = .bytes(payload)
-                case .get:
-                    request.method = .GET
-                case .delete:
-                    request.method = .DELETE
-                }
-                guard let response = try? await client.execute(request, timeout: .seconds(120)) else { return false }
-                var received = 0
-                do {
-                    for try await part in response.body { received += part.readableBytes }
-                } catch {
-                    return false
-                }
-                switch phase {
-                case .put: return response.status == .created
-                case .get: return response.status == .ok && received == size
-                case .delete: return response.status == .noContent
+                case .put: status == .created
+                case .get: status == .ok && received == size
+                case .delete: status == .noContent
                 }
             }
             if phase == .put { objects = result.operations }
