@@ -175,7 +175,7 @@ struct RingTransitionTests {
         let withoutLeaving = Placement.writeTargets(partition: partition, ring: ring) { $0.id == leaving.id }
         #expect(withoutLeaving.count == 3 && !withoutLeaving.contains { $0.isLeaving })
 
-        let order = Placement.readOrder(partition: partition, ring: ring, localNode: nil, isDown: { _ in false })
+        let order = Array(Placement.readOrder(partition: partition, ring: ring, localNode: nil, isDown: { _ in false }))
         let position = { (id: DeviceID) in order.firstIndex { $0.id == id }! }
         #expect(position(leaving.id) == 2 && position(arriving.id) == 3, "settled primaries, then the leaving device, then the newcomer")
         #expect(!ring.handoffs(of: partition).contains { $0.id == leaving.id })

@@ -53,7 +53,7 @@ struct PlacementTests {
         let ring = Self.ring(nodes: 6, zones: 3)
         for partition in 0..<ring.partitionCount {
             let primaries = ring.primaries(of: partition)
-            let order = Placement.readOrder(partition: partition, ring: ring, localNode: primaries[2].node, isDown: { _ in false })
+            let order = Array(Placement.readOrder(partition: partition, ring: ring, localNode: primaries[2].node, isDown: { _ in false }))
             #expect(order.count == 6)
             #expect(Array(order.prefix(3)) == [primaries[2], primaries[0], primaries[1]])
             #expect(Array(order.dropFirst(3)) == Array(ring.handoffs(of: partition).prefix(3)))
@@ -63,10 +63,40 @@ struct PlacementTests {
     @Test func readOrderSkipsDownDevices() {
         let ring = Self.ring(nodes: 6, zones: 3)
         let primaries = ring.primaries(of: 9)
-        let order = Placement.readOrder(partition: 9, ring: ring, localNode: NodeID("elsewhere")!,
-                                        isDown: { $0 == primaries[0] })
+        let order = Array(Placement.readOrder(partition: 9, ring: ring, localNode: NodeID("elsewhere")!,
+                                              isDown: { $0 == primaries[0] }))
         #expect(Array(order.prefix(2)) == [primaries[1], primaries[2]])
         #expect(!order.contains(primaries[0]))
+    }
+
+    @Test func readOrderRanksHandoffsOnlyWhenAReadGetsPastTheOwners() {
+        let ring = Self.ring(nodes: 12, zones: 3)
+        let primaries = ring.primaries(of: 4)
+        let handoffs = ring.handoffs(of: 4)
+        var asked: Set<DeviceID> = []
+        let order = Placement.readOrder(partition: 4, ring: ring, localNode: primaries[1].node, isDown: { device in
+            asked.insert(device.id)
+            return device == handoffs[0]
+        })
+        // The owners alone: no handoff was looked at.
+        #expect(Array(order.prefix(3)) == [primaries[1], primaries[0], primaries[2]])
+        #expect(asked == Set(primaries.map(\.id)))
+        // Past them: live handoffs in rank order (the down one skipped), up to 2 × replicas.
+        #expect(Array(order) == [primaries[1], primaries[0], primaries[2], handoffs[1], handoffs[2], handoffs[3]])
+        #expect(asked.isSuperset(of: handoffs.map(\.id)))
+        #expect(Array(Placement.readOrder(partition: 4, ring: ring, localNode: nil, isDown: { _ in false }, limit: 4)).count == 4)
+    }
+
+    @Test func writeTargetsRankHandoffsOnlyForADownPrimary() {
+        let ring = Self.ring(nodes: 12, zones: 3)
+        let primaries = ring.primaries(of: 7)
+        var asked = 0
+        let targets = Placement.writeTargets(partition: 7, ring: ring) { _ in
+            asked += 1
+            return false
+        }
+        #expect(targets.map(\.device) == primaries)
+        #expect(asked == primaries.count)
     }
 
     @Test func updatePairingIsOneToOneAndSpreadsExtras() {

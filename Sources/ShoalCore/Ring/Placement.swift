@@ -37,12 +37,16 @@ public enum Placement {
     /// Fewer quorum targets than replicas only when too few devices live.
     public static func writeTargets(partition: Int, ring: Ring, isDown: (DeviceRecord) -> Bool) -> [WriteTarget] {
         guard ring.replicaCount > 0 else { return [] }
-        var handoffs = ring.handoffs(of: partition).filter { !isDown($0) }.makeIterator()
+        // Ranked only once a primary is down: ranking scores every device of the ring.
+        var handoffs: IndexingIterator<[DeviceRecord]>?
         var targets: [WriteTarget] = []
         for (index, primary) in ring.primaries(of: partition).enumerated() {
             if !isDown(primary) {
                 targets.append(WriteTarget(device: primary, replicaIndex: index, isHandoff: false))
-            } else if let handoff = handoffs.next() {
+                continue
+            }
+            if handoffs == nil { handoffs = ring.handoffs(of: partition).filter { !isDown($0) }.makeIterator() }
+            if let handoff = handoffs?.next() {
                 targets.append(WriteTarget(device: handoff, replicaIndex: index, isHandoff: true))
             }
         }
@@ -56,16 +60,51 @@ public enum Placement {
     /// rest in ring order), then live handoffs, at most `limit` in all (Swift's
     /// `request_node_count`, 2 × replicas by default). While a replica moves, the device
     /// it leaves (which has everything) comes before the one it moves to (which may not yet).
-    public static func readOrder(partition: Int, ring: Ring, localNode: NodeID?, isDown: (DeviceRecord) -> Bool,
-                                 limit: Int? = nil) -> [DeviceRecord] {
+    public static func readOrder(partition: Int, ring: Ring, localNode: NodeID?, isDown: @escaping (DeviceRecord) -> Bool,
+                                 limit: Int? = nil) -> ReadOrder {
         let arriving = ring.arriving(of: partition)
         let moving = [ring.leaving(of: partition), arriving].compactMap { $0 }.filter { !isDown($0) }
         let settled = ring.primaries(of: partition).filter { !isDown($0) && $0.id != arriving?.id }
         let local = settled.filter { $0.node == localNode }
         let remote = settled.filter { $0.node != localNode }
-        let handoffs = ring.handoffs(of: partition).filter { !isDown($0) }
-        let bound = limit ?? 2 * ring.replicaCount
-        return Array((local + remote + moving + handoffs).prefix(bound))
+        return ReadOrder(owners: local + remote + moving, ring: ring, partition: partition, isDown: isDown,
+                         bound: limit ?? 2 * ring.replicaCount)
+    }
+
+    /// The devices a read tries, in ``Placement/readOrder(partition:ring:localNode:isDown:limit:)``'s
+    /// order. The live handoffs are ranked only when a read gets past the owners, which on a
+    /// healthy cluster it almost never does: ranking scores every device of the ring, and
+    /// used to be done for every read.
+    public struct ReadOrder: Sequence {
+        /// The live primaries (local first) and the moving replica's two ends.
+        public let owners: [DeviceRecord]
+        let ring: Ring
+        let partition: Int
+        let isDown: (DeviceRecord) -> Bool
+        let bound: Int
+
+        public func makeIterator() -> Iterator { Iterator(order: self) }
+
+        public struct Iterator: IteratorProtocol {
+            let order: ReadOrder
+            var given = 0
+            var handoffs: IndexingIterator<[DeviceRecord]>?
+
+            public mutating func next() -> DeviceRecord? {
+                guard given < order.bound else { return nil }
+                let device: DeviceRecord?
+                if given < order.owners.count {
+                    device = order.owners[given]
+                } else {
+                    if handoffs == nil {
+                        handoffs = order.ring.handoffs(of: order.partition).filter { !order.isDown($0) }.makeIterator()
+                    }
+                    device = handoffs?.next()
+                }
+                if device != nil { given += 1 }
+                return device
+            }
+        }
     }
 
     /// Which container replicas each object replica slot updates. Swift's rule

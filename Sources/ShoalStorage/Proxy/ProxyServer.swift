@@ -144,7 +144,7 @@ public final class ProxyServer: StorageHandler {
 
     /// Tries `devices` in order until one answers with a status `accept` takes (Swift's
     /// GETorHEAD_base); the winner's body is not read. Returns the winner and every status.
-    func firstAnswer(_ devices: [DeviceRecord], on channel: Envelope.Channel, head: (DeviceRecord) -> BackendRequestHead,
+    func firstAnswer(_ devices: Placement.ReadOrder, on channel: Envelope.Channel, head: (DeviceRecord) -> BackendRequestHead,
                      accept: (Int) -> Bool) async -> (winner: NodeAnswer?, statuses: [Int]) {
         var statuses: [Int] = []
         for device in devices {
@@ -200,7 +200,7 @@ public final class ProxyServer: StorageHandler {
         return Placement.writeTargets(partition: partition, ring: snapshot.ring) { snapshot.isDown($0) || full.contains($0.id) }
     }
 
-    func readOrder(_ snapshot: ClusterSnapshot, partition: Int) -> [DeviceRecord] {
+    func readOrder(_ snapshot: ClusterSnapshot, partition: Int) -> Placement.ReadOrder {
         Placement.readOrder(partition: partition, ring: snapshot.ring, localNode: snapshot.localNode, isDown: snapshot.isDown)
     }
 

@@ -27,7 +27,35 @@ struct RingBench: AsyncParsableCommand {
             let elapsed = ContinuousClock.now - start
             let perSecond = Double(lookups) / elapsed.seconds
             print("devices \(pad(count, 4))  build \(format(build.seconds * 1000)) ms  lookups \(format(perSecond / 1e6)) M/s (path MD5 + partition + primaries)  [\(checksum & 1)]")
+            // A read's device order: a read the first owner answers (nearly all) against one
+            // that walks the whole order, owners and ranked handoffs (what every read paid
+            // before handoffs were ranked lazily).
+            let local = ring.devices[0].node
+            let first = Self.rate(lookups / 10) { index in
+                Placement.readOrder(partition: index & (ring.partitionCount - 1), ring: ring, localNode: local,
+                                    isDown: { _ in false }).first { _ in true }?.id.rawValue.utf8.count ?? 0
+            }
+            let whole = Self.rate(lookups / 10) { index in
+                Placement.readOrder(partition: index & (ring.partitionCount - 1), ring: ring, localNode: local,
+                                    isDown: { _ in false }).reduce(0) { $0 &+ $1.id.rawValue.utf8.count }
+            }
+            let writes = Self.rate(lookups / 10) { index in
+                Placement.writeTargets(partition: index & (ring.partitionCount - 1), ring: ring, isDown: { _ in false }).count
+            }
+            print("              read order: first owner \(format(first / 1e6)) M/s, whole order \(format(whole / 1e6)) M/s; write targets \(format(writes / 1e6)) M/s")
         }
+    }
+}
+
+extension RingBench {
+    /// Calls of `body` per second over `count` calls (its results summed, so none is skipped).
+    static func rate(_ count: Int, _ body: (Int) -> Int) -> Double {
+        var checksum = 0
+        let start = ContinuousClock.now
+        for index in 0..<count { checksum &+= body(index) }
+        let elapsed = ContinuousClock.now - start
+        if checksum == Int.min { print(checksum) }
+        return Double(count) / elapsed.seconds
     }
 }
 
