@@ -26,8 +26,24 @@ public struct TransactionMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         response.headers[.init("X-Trans-Id")!] = transactionID
         response.headers[.init("X-Openstack-Request-Id")!] = transactionID
-        if response.headers[.date] == nil { response.headers[.date] = HTTPDate.now() }
+        if response.headers[.date] == nil { response.headers[.date] = DateHeader.now() }
         return response
+    }
+}
+
+/// The `Date` header's value for now, formatted once per second: every response carries
+/// one, and formatting it was about 2 % of a node's request work under 4 KiB GETs.
+enum DateHeader {
+    private static let last = Mutex<(second: Int64, text: String)>((-1, ""))
+
+    static func now() -> String { text(at: Date()) }
+
+    static func text(at date: Date) -> String {
+        let second = Int64(date.timeIntervalSince1970.rounded(.down))
+        if let cached = last.withLock({ $0.second == second ? $0.text : nil }) { return cached }
+        let text = HTTPDate.format(date)
+        last.withLock { $0 = (second, text) }
+        return text
     }
 }
 

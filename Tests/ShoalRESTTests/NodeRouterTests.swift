@@ -103,6 +103,16 @@ struct HeaderFormatTests {
         #expect(HTTPDate.format(Date(timeIntervalSince1970: 784_111_777)) == "Sun, 06 Nov 1994 08:49:37 GMT")
     }
 
+    @Test("the Date header is formatted once a second and follows the clock")
+    func dateHeader() {
+        let second = Date(timeIntervalSince1970: 784_111_777)
+        #expect(DateHeader.text(at: second) == "Sun, 06 Nov 1994 08:49:37 GMT")
+        #expect(DateHeader.text(at: second.addingTimeInterval(0.9)) == "Sun, 06 Nov 1994 08:49:37 GMT")
+        #expect(DateHeader.text(at: second.addingTimeInterval(1)) == "Sun, 06 Nov 1994 08:49:38 GMT")
+        #expect(DateHeader.text(at: second) == "Sun, 06 Nov 1994 08:49:37 GMT")
+        #expect(DateHeader.now() == HTTPDate.format(Date()) || DateHeader.now() == HTTPDate.format(Date()))
+    }
+
     @Test("transaction ids end with the time in hex")
     func transactionID() {
         let id = TransactionID.make(now: Date(timeIntervalSince1970: 0x6543_2100))

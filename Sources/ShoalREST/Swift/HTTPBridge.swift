@@ -41,20 +41,27 @@ enum HTTPBridge {
     /// The pipeline's answer as an HTTP response. A HEAD keeps its Content-Length with no body.
     static func response(_ storage: StorageResponse, isHead: Bool) -> Response {
         var fields = HTTPFields()
+        fields.reserveCapacity(storage.headers.count + 4)
+        // Content-Length is noted on the way: reading it back from HTTPFields joins every
+        // value of the name into a new string.
+        var contentLength: String?
         for field in storage.headers {
             guard let name = HTTPField.Name(field.name) else { continue }
+            if name == .contentLength { contentLength = field.value }
             fields.append(HTTPField(name: name, value: field.value))
         }
         let status = HTTPResponse.Status(code: storage.status)
         guard !isHead, let body = storage.body else {
-            if fields[.contentLength] == nil, storage.status != 204, storage.status != 304, !isHead { fields[.contentLength] = "0" }
+            if contentLength == nil, storage.status != 204, storage.status != 304, !isHead {
+                fields.append(HTTPField(name: .contentLength, value: "0"))
+            }
             return Response(status: status, headers: fields, body: ResponseBody(contentLength: nil) { writer in
                 // Drain what the pipeline produced for a HEAD so its resources are released.
                 if let body = storage.body { for try await _ in body {} }
                 try await writer.finish(nil)
             })
         }
-        let length = fields[.contentLength].flatMap { Int($0) }
+        let length = contentLength.flatMap { Int($0) }
         return Response(status: status, headers: fields, body: ResponseBody(contentLength: length) { writer in
             for try await chunk in body {
                 try await writer.write(ByteBuffer(bytes: chunk))
