@@ -26,6 +26,16 @@ struct HeaderFieldsTests {
         #expect(headers.withPrefix("x-abc").isEmpty)
     }
 
+    @Test func removingPrefixesKeepsOrderAndCaseOfTheRest() {
+        let headers: HeaderFields = ["X-Backend-Index": "1", "Content-Type": "t", "x-OBJECT-sysmeta-s": "2", "X-Object-Meta-M": "m",
+                                     "X-Backend": "short"]
+        let kept = headers.removingPrefixes(["x-backend-", "x-object-sysmeta-"])
+        #expect(kept.fields.map(\.name) == ["Content-Type", "X-Object-Meta-M", "X-Backend"])
+        #expect(headers.count == 5, "the original is untouched")
+        #expect(kept.removingPrefixes(["x-backend-"]) == kept)
+        #expect(HeaderFields().removingPrefixes(["x-"]).isEmpty)
+    }
+
     @Test func prefixesIntegersAndMerging() {
         var headers: HeaderFields = ["X-Container-Meta-A": "1", "x-container-meta-b": "2", "Content-Length": " 42 "]
         #expect(headers.withPrefix("x-container-meta-").map(\.value) == ["1", "2"])

@@ -62,10 +62,22 @@ public struct HeaderFields: Hashable, Sendable, Sequence, ExpressibleByDictionar
 
     /// Fields whose lowercased name starts with `prefix` (lowercase).
     public func withPrefix(_ prefix: String) -> [Field] {
-        fields.filter { field in
-            field.name.utf8.count >= prefix.utf8.count
-                && zip(field.name.utf8, prefix.utf8).allSatisfy { Self.lowercase($0) == $1 }
-        }
+        fields.filter { Self.name($0.name, hasPrefix: prefix) }
+    }
+
+    /// These fields without those whose lowercased name starts with one of `prefixes`
+    /// (lowercase); the same fields, not a copy, when none does (the usual case).
+    public func removingPrefixes(_ prefixes: [String]) -> HeaderFields {
+        let matches = { (field: Field) in prefixes.contains { Self.name(field.name, hasPrefix: $0) } }
+        guard fields.contains(where: matches) else { return self }
+        var kept = self
+        kept.fields.removeAll(where: matches)
+        return kept
+    }
+
+    /// Whether `name`, lowercased, starts with `prefix` (lowercase), compared in place.
+    static func name(_ name: String, hasPrefix prefix: String) -> Bool {
+        name.utf8.count >= prefix.utf8.count && zip(name.utf8, prefix.utf8).allSatisfy { lowercase($0) == $1 }
     }
 
     /// Only the fields named in `names`.

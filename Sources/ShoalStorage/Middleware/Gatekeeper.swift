@@ -25,11 +25,6 @@ public struct Gatekeeper: StorageHandler {
     }
 
     static func strip(_ headers: HeaderFields) -> HeaderFields {
-        var kept = HeaderFields()
-        for field in headers {
-            let name = field.name.lowercased()
-            if !reservedPrefixes.contains(where: name.hasPrefix) { kept.add(field.name, field.value) }
-        }
-        return kept
+        headers.removingPrefixes(reservedPrefixes)
     }
 }
