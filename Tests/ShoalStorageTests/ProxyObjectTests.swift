@@ -341,3 +341,17 @@ struct ProxyObjectTests {
         #expect(copies.count == 3 && copies.allSatisfy { $0.body == payload })
     }
 }
+
+struct ETagTrimmingTests {
+    @Test func weakPrefixAndQuotesGoTheRestStays() {
+        #expect("\"d41d8cd98f00b204e9800998ecf8427e\"".trimmingQuotes() == "d41d8cd98f00b204e9800998ecf8427e")
+        #expect("W/\"abc\"".trimmingQuotes() == "abc")
+        #expect("W/abc".trimmingQuotes() == "abc")
+        #expect("abc".trimmingQuotes() == "abc")
+        #expect("\"".trimmingQuotes() == "\"", "a lone quote is not a pair")
+        #expect("\"\"".trimmingQuotes() == "")
+        #expect("\"abc".trimmingQuotes() == "\"abc" && "abc\"".trimmingQuotes() == "abc\"")
+        #expect("\"é\"".trimmingQuotes() == "é")
+        #expect("".trimmingQuotes() == "" && "W/".trimmingQuotes() == "")
+    }
+}

@@ -115,6 +115,9 @@ public enum Placement {
     /// slot with the fewest so far (which is Swift's rule exactly when nothing is local).
     /// Every container replica goes to exactly one slot, at most ⌈updates ÷ slots⌉ to a
     /// slot, and every node that computes the pairing from the same ring gets the same one.
+    /// Inlinable so that each caller gets it specialized to its types: called generically
+    /// across the module boundary it was 1.9 % of a proxy's work under 4 KiB PUTs.
+    @inlinable
     public static func updatePairing<Slot, Device>(
         slots: [Slot], updates: [Device], sameNode: (Slot, Device) -> Bool
     ) -> [[Device]] {
