@@ -78,6 +78,10 @@ struct MembershipServiceTests {
         }
         #expect(converged)
         let ringBefore = await Self.view(first).checksum
+        // The snapshot requests take (published, not read on the actor) shows the same.
+        for node in nodes {
+            #expect(node.service.snapshot().ring.checksum == ringBefore && node.service.snapshot().downNodes.isEmpty)
+        }
 
         network.takeDown(third.address)
         let detected = await Self.waitUntil(.seconds(20)) {
@@ -89,6 +93,8 @@ struct MembershipServiceTests {
         }
         #expect(detected)
         #expect(await Self.view(first).checksum == ringBefore, "a failure must not change the ring")
+        // The change that made node3 dead published the snapshot before the actor answered.
+        for node in [first, second] { #expect(node.service.snapshot().downNodes == [third.id]) }
 
         network.bringUp(third.address)
         let back = await Self.waitUntil(.seconds(30)) {
@@ -96,6 +102,7 @@ struct MembershipServiceTests {
             return true
         }
         #expect(back)
+        for node in nodes { #expect(node.service.snapshot().downNodes.isEmpty) }
     }
 
     /// Three nodes joined to the first, waited on until every ring has all three devices.

@@ -55,6 +55,10 @@ public actor MembershipService: Service, TransportHandler, ClusterStatusProvider
     private var ringCounts: [DeviceID: Int]
     private let metrics = MembershipMetrics()
     private let subscribers = BroadcastSubscribers()
+    /// What ``snapshot()`` answers, published again after every change to the instance (all
+    /// go through ``perform(_:)``), so that a request reads it without a hop onto this actor:
+    /// every proxied request takes one.
+    private let published: Mutex<ClusterSnapshot>
 
     public init(configuration: Configuration, transport: any ClusterTransport, dataDirectory: DataDirectory?, logger: Logger) {
         self.configuration = configuration
@@ -68,6 +72,8 @@ public actor MembershipService: Service, TransportHandler, ClusterStatusProvider
             random: SeededRandom(seed: configuration.randomSeed), deviceSet: deviceSet, now: .zero)
         ring = Ring(deviceSet: deviceSet, parameters: configuration.ring)
         ringCounts = ring.assignmentCounts()
+        published = Mutex(ClusterSnapshot(ring: ring, localNode: configuration.node,
+                                          downNodes: Self.downNodes(of: instance.members)))
         pendingDevices = configuration.devices.filter { spec in
             guard let current = deviceSet.records[spec.id], current.isPresent else { return true }
             // A draining device stays out of the ring across restarts.
@@ -162,6 +168,14 @@ public actor MembershipService: Service, TransportHandler, ClusterStatusProvider
         }
         if deviceSetChanged { recomputeRing() }
         if membersChanged { rememberPeers() }
+        // After every step, not only those that announced a change: a status SWIM changed
+        // without a directive would otherwise be missed, and this costs microseconds per tick.
+        let snapshot = ClusterSnapshot(ring: ring, localNode: configuration.node, downNodes: Self.downNodes(of: instance.members))
+        published.withLock { $0 = snapshot }
+    }
+
+    private static func downNodes(of members: [SWIM.Member]) -> Set<NodeID> {
+        Set(members.filter { $0.status == .dead || $0.status == .left }.map(\.node))
     }
 
     private func log(_ change: SWIM.MemberChange) {
@@ -272,9 +286,8 @@ public actor MembershipService: Service, TransportHandler, ClusterStatusProvider
     public var members: [SWIM.Member] { instance.members }
 
     /// The ring and the nodes SWIM holds dead or gone, for the proxy's next request.
-    public func snapshot() -> ClusterSnapshot {
-        let down = instance.members.filter { $0.status == .dead || $0.status == .left }.map(\.node)
-        return ClusterSnapshot(ring: ring, localNode: configuration.node, downNodes: Set(down))
+    public nonisolated func snapshot() -> ClusterSnapshot {
+        published.withLock { $0 }
     }
 
     public func clusterStatus() -> ClusterStatus {
