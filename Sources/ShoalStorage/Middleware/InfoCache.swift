@@ -40,7 +40,7 @@ actor InfoCache {
 
     /// The HEAD answer for `account` (and `container`), from the cache or from `next`.
     func info(account: String, container: String?, next: any StorageHandler, environment: [String: String]) async -> Answer {
-        let key = container.map { "\(account)/\($0)" } ?? account
+        let key = Self.key(account: account, container: container)
         if let entry = entries[key], entry.expires > clock.now { return (entry.status, entry.headers) }
         if let fetch = fetches[key] {
             joined += 1
@@ -66,8 +66,12 @@ actor InfoCache {
 
     /// Forgets what is known about `account` (and `container`) after this node changed it.
     func invalidate(account: String, container: String?) {
-        let key = container.map { "\(account)/\($0)" } ?? account
+        let key = Self.key(account: account, container: container)
         entries[key] = nil
         fetches[key] = nil
+    }
+
+    private static func key(account: String, container: String?) -> String {
+        container.map { "\(account)/\($0)" } ?? account
     }
 }

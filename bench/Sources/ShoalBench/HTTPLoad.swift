@@ -97,10 +97,13 @@ final class HTTPLoad: @unchecked Sendable {
 
     /// The index of the next request, or nil when the phase has issued its last.
     fileprivate func nextIndex() -> Int? {
-        guard issued < count, deadline.map({ NIODeadline.now() < $0 }) ?? true else { return nil }
+        guard hasMore else { return nil }
         defer { issued += 1 }
         return issued
     }
+
+    /// Whether the phase has requests left to issue.
+    private var hasMore: Bool { issued < count && deadline.map { NIODeadline.now() < $0 } ?? true }
 
     fileprivate func makeRequest(_ index: Int) -> Request { request(index) }
 
@@ -115,6 +118,7 @@ final class HTTPLoad: @unchecked Sendable {
     private func connect() {
         connections += 1
         let load = self
+        let began = NIODeadline.now()
         ClientBootstrap(group: loop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
@@ -127,7 +131,9 @@ final class HTTPLoad: @unchecked Sendable {
             .whenFailure { _ in
                 // The request this connection would have sent fails in its place, so a
                 // server that refuses connections ends the phase instead of spinning on it.
-                if load.nextIndex() != nil { load.record(latency: 0, status: nil, received: 0) }
+                if load.nextIndex() != nil {
+                    load.record(latency: Double((NIODeadline.now() - began).nanoseconds) / 1e9, status: nil, received: 0)
+                }
                 load.connectionClosed()
             }
     }
@@ -136,7 +142,7 @@ final class HTTPLoad: @unchecked Sendable {
     /// remain, and the phase ends when the last one is gone.
     fileprivate func connectionClosed() {
         connections -= 1
-        if issued < count, deadline.map({ NIODeadline.now() < $0 }) ?? true {
+        if hasMore {
             connect()
         } else {
             finishIfIdle()
