@@ -5,7 +5,7 @@ import Darwin
 #endif
 import Synchronization
 
-/// Page-aligned buffers for direct reads and writes, handed back after use and kept for the next
+/// Page-aligned buffers for direct reads, handed back after use and kept for the next
 /// one. Reuse is the point: memory the process already holds is cheap to touch, while a
 /// fresh allocation of this size is fresh pages from the kernel each time (on a VM that
 /// returns freed memory to its host, each page then costs the host a fault too).

@@ -95,12 +95,10 @@ extension DiskObjectStore {
 /// newer version exists), appended to as the body streams, then finished (header rewritten
 /// with size and MD5, synced, renamed) or discarded. Used by one task at a time.
 ///
-/// A body declared ``DiskObjectStore/directWriteBytes`` or larger starts on a block
-/// boundary (the record is padded) and, where the file system allows it, is written with
-/// `O_DIRECT` through an aligned staging buffer from the store's pool: whole blocks go
-/// straight to the disk, a partial block waits in the buffer for the next bytes, and the
-/// last one is written through the cache once direct I/O is switched off again (the
-/// header is rewritten the same way). The sync before the rename covers both.
+/// A body declared ``DiskObjectStore/largeBodyBytes`` or larger starts on a block boundary
+/// (the record is padded, so it can be read past the page cache), and each append starts
+/// the writeback of what it wrote (``PosixFile/startWriteback(_:offset:length:)``): the disk
+/// works while the rest of the body arrives, and the flush at the end finds little left.
 final class DataFileWriter: @unchecked Sendable {
     private let store: DiskObjectStore
     private let key: ObjectKey
@@ -111,10 +109,10 @@ final class DataFileWriter: @unchecked Sendable {
     /// The encoded metadata record, once the file is made (the checksum covers it).
     private var record: [UInt8] = []
     private var padding = 0
-    /// The aligned buffer direct writes go through, while the descriptor is in direct mode.
-    private var staging: UnsafeMutableRawBufferPointer?
-    /// Bytes at the start of `staging` not written yet (less than a block between calls).
-    private var staged = 0
+    /// Appends start the writeback of what they wrote (a large body).
+    private var pushes = false
+    /// Where the writeback started so far ends.
+    private var pushed = 0
 
     init(store: DiskObjectStore, key: ObjectKey, metadata: ObjectMetadata) {
         self.store = store
@@ -122,13 +120,16 @@ final class DataFileWriter: @unchecked Sendable {
         self.metadata = metadata
     }
 
-    deinit { releaseStaging() }
-
-    /// Writes `chunks` in order, behind what is written.
+    /// Writes `chunks` in order, behind what is written, and starts their writeback.
     func append(_ chunks: [[UInt8]]) async throws {
         try await store.io.run {
             try self.openIfNeeded()
             try self.write(chunks)
+            if self.pushes, self.offset > self.pushed,
+               PosixFile.startWriteback(self.fd, offset: self.pushed, length: self.offset - self.pushed) {
+                self.store.statistics.countWritebackStart()
+                self.pushed = self.offset
+            }
         }
     }
 
@@ -141,12 +142,6 @@ final class DataFileWriter: @unchecked Sendable {
             let openedNow = self.fd < 0
             try self.openIfNeeded()
             try self.write(chunks)
-            if let staging = self.staging {
-                guard PosixFile.setDirectIO(self.fd, false) else { throw PosixFile.fail("fcntl") }
-                try PosixFile.write(self.fd, UnsafeRawBufferPointer(rebasing: staging[0..<self.staged]), at: self.offset)
-                self.offset += self.staged
-                self.releaseStaging()
-            }
             let md5 = DiskFileFormat.md5Bytes(hex: etag)
             let checksum = DiskFileFormat.checksumBeforeBody(record: self.record, md5: md5)
             let prefix = DiskFileFormat.encodePrefix(kind: .data, bodyLength: sizeBytes, md5: md5, recordLength: self.record.count,
@@ -162,7 +157,6 @@ final class DataFileWriter: @unchecked Sendable {
 
     func discard() async {
         _ = try? await store.io.run {
-            self.releaseStaging()
             if self.fd >= 0 {
                 PosixFile.closeFile(self.fd)
                 PosixFile.unlinkFile(self.temporary)
@@ -178,9 +172,10 @@ final class DataFileWriter: @unchecked Sendable {
         guard fd < 0 else { return }
         try checkNotOutdated()
         let record = DiskFileFormat.dataRecord(path: key.path, metadata: metadata)
-        let large = metadata.contentLength >= DiskObjectStore.directWriteBytes && store.writeWindows != nil
+        let large = metadata.contentLength >= DiskObjectStore.largeBodyBytes
         let headerBytes = DiskFileFormat.prefixBytes + record.count
-        let padding = large ? DiskFileFormat.padding(after: headerBytes, alignment: PosixFile.directAlignment) : 0
+        let padding = large && store.readWindows != nil
+            ? DiskFileFormat.padding(after: headerBytes, alignment: PosixFile.directAlignment) : 0
         let prefix = DiskFileFormat.encodePrefix(kind: .data, bodyLength: 0, md5: [], recordLength: record.count, padding: padding,
                                                  checksum: 0)
         guard store.reserve.allows(writing: headerBytes + padding + max(0, metadata.contentLength), under: store.devicePath)
@@ -189,52 +184,16 @@ final class DataFileWriter: @unchecked Sendable {
         fd = try PosixFile.openFile(temporary, flags: O_WRONLY | O_CREAT | O_EXCL)
         self.record = record
         self.padding = padding
+        pushes = large
         try PosixFile.write(fd, prefix + record + [UInt8](repeating: 0, count: padding), at: 0)
         offset = headerBytes + padding
-        if large, let windows = store.writeWindows, PosixFile.setDirectIO(fd, true) {
-            staging = windows.take()
-            store.statistics.countDirectWrite()
-        }
     }
 
     private func write(_ chunks: [[UInt8]]) throws {
         for chunk in chunks where !chunk.isEmpty {
-            if staging != nil {
-                try stage(chunk)
-            } else {
-                try PosixFile.write(fd, chunk, at: offset)
-                offset += chunk.count
-            }
+            try PosixFile.write(fd, chunk, at: offset)
+            offset += chunk.count
         }
-    }
-
-    /// Adds `bytes` behind what waits in the staging buffer and writes every whole block
-    /// there with direct I/O; fewer than a block's bytes stay for the next call.
-    private func stage(_ bytes: [UInt8]) throws {
-        guard let staging, let base = staging.baseAddress else { return }
-        let block = PosixFile.directAlignment
-        try bytes.withUnsafeBytes { source in
-            var consumed = 0
-            while consumed < source.count {
-                let count = min(staging.count - staged, source.count - consumed)
-                (base + staged).copyMemory(from: source.baseAddress! + consumed, byteCount: count)
-                staged += count
-                consumed += count
-                let whole = staged - staged % block
-                guard whole > 0, staged == staging.count || consumed == source.count else { continue }
-                try PosixFile.write(fd, UnsafeRawBufferPointer(start: base, count: whole), at: offset)
-                offset += whole
-                staged -= whole
-                // Fewer than a block's bytes move to the front: the ranges cannot overlap.
-                if staged > 0 { base.copyMemory(from: base + whole, byteCount: staged) }
-            }
-        }
-    }
-
-    private func releaseStaging() {
-        if let staging { store.writeWindows?.give(staging) }
-        staging = nil
-        staged = 0
     }
 
     private func checkNotOutdated() throws {

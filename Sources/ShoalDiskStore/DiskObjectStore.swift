@@ -27,8 +27,6 @@ public final class DiskObjectStore: ObjectStore {
     let readChunkBytes: Int
     /// Buffers for reading large bodies past the page cache; nil when direct I/O is off.
     let readWindows: AlignedBufferPool?
-    /// Buffers for writing large bodies past the page cache; nil when direct I/O is off.
-    let writeWindows: AlignedBufferPool?
     /// A PUT gathers small chunks up to this many bytes before one write call.
     let writeBufferBytes: Int
     /// Each suffix's hash until a write changes it.
@@ -45,8 +43,9 @@ public final class DiskObjectStore: ObjectStore {
 
     /// Opens (creating if needed) the store at `devicePath` and removes temporary files a
     /// crash left behind. Blocks briefly: call it at start-up, before serving.
-    /// `directIO` reads bodies of ``directReadBytes`` or more, and writes those of
-    /// ``directWriteBytes`` or more, past the page cache where the file system allows it.
+    /// `directIO` reads bodies of ``directReadBytes`` or more past the page cache where the
+    /// file system allows it, and puts the bodies of ``largeBodyBytes`` or more it writes on
+    /// a block boundary for that.
     public convenience init(devicePath: String, io: DiskIO = .shared, readChunkBytes: Int = 256 * 1024,
                             writeBufferBytes: Int = 1 << 20, reserve: SpaceReserve = .none, directIO: Bool = true) throws {
         try self.init(devicePath: devicePath, io: io, readChunkBytes: readChunkBytes, writeBufferBytes: writeBufferBytes,
@@ -63,7 +62,6 @@ public final class DiskObjectStore: ObjectStore {
         self.readChunkBytes = max(4_096, readChunkBytes)
         readWindows = directIO ? AlignedBufferPool(size: self.readChunkBytes + 2 * PosixFile.directAlignment) : nil
         self.writeBufferBytes = max(4_096, writeBufferBytes)
-        writeWindows = directIO ? AlignedBufferPool(size: self.writeBufferBytes + PosixFile.directAlignment, keep: 8) : nil
         let statistics = DiskStoreStatistics()
         self.statistics = statistics
         try PosixFile.makeDirectories(self.devicePath)
@@ -152,11 +150,13 @@ public final class DiskObjectStore: ObjectStore {
     /// docs/performance.md). Smaller reads keep the cache, where hot small objects live.
     static let directReadBytes = 1 << 20
 
-    /// A body declared this large or larger is written past the page cache (`O_DIRECT`),
-    /// from a reused aligned buffer, at a block-aligned offset in its file (a version 2
-    /// ``DiskFileFormat``); only its last partial block goes through the cache. It would
-    /// leave the cache once durable anyway, and writing it there fills fresh pages.
-    static let directWriteBytes = 1 << 20
+    /// A body declared this large or larger is written as it streams, with the writeback of
+    /// each write started at once (its flush at the end then finds little left), at a
+    /// block-aligned offset in its file (a version 2 ``DiskFileFormat``) so that reads can
+    /// go past the page cache. Written past the cache (`O_DIRECT`, one write in flight per
+    /// file), 16 MiB PUTs reached 80 MB/s where the kernel's own writeback, started early,
+    /// gives 95–118 (docs/performance.md).
+    static let largeBodyBytes = 1 << 20
 
     func install(temporary: String, fd: Int32, as name: String, for key: ObjectKey, bytes: Int = 0) throws {
         let files = files(key)

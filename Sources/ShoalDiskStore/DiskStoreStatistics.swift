@@ -12,7 +12,7 @@ public final class DiskStoreStatistics: Sendable {
         var listings = 0
         var suffixListings = 0
         var directReads = 0
-        var directWrites = 0
+        var writebackStarts = 0
     }
 
     private let counters = Mutex(Counters())
@@ -54,10 +54,10 @@ public final class DiskStoreStatistics: Sendable {
 
     func countDirectRead() { counters.withLock { $0.directReads += 1 } }
 
-    /// Bodies written past the page cache so far (PUTs of large objects).
-    public var directWrites: Int { counters.withLock { $0.directWrites } }
+    /// Writebacks started while a large body streamed in, so far (one per append).
+    public var writebackStarts: Int { counters.withLock { $0.writebackStarts } }
 
-    func countDirectWrite() { counters.withLock { $0.directWrites += 1 } }
+    func countWritebackStart() { counters.withLock { $0.writebackStarts += 1 } }
 
     func countSyncs(_ count: Int) { counters.withLock { $0.syncs += count } }
 
