@@ -139,7 +139,7 @@ public final class AsyncPendingStore: Sendable {
     /// Deletes a delivered entry; an entry already gone is fine.
     public func remove(_ entry: Entry) async throws {
         let file = path(of: entry)
-        try await io.run { PosixFile.unlinkFile(file) }
+        try await io.run { _ = PosixFile.unlinkFile(file) }
     }
 
     private func path(of entry: Entry) -> String {

@@ -62,10 +62,14 @@ extension DiskObjectStore {
         }
     }
 
-    /// The objects of one suffix folder, from one listing of it. Blocking.
+    /// The objects of one suffix folder, from one listing of it, which also removes the
+    /// temporary files a gone process left there. Blocking.
     func objects(partition: Int, suffix: String) throws -> [PartitionObject] {
         statistics.countSuffixListing()
-        return Self.objects(Self.group(try PosixFile.list(suffixDirectory(partition: partition, suffix: suffix)), suffix: suffix))
+        let directory = suffixDirectory(partition: partition, suffix: suffix)
+        let stored = try PosixFile.list(directory)
+        removeAbandonedTemporaries(stored, in: directory)
+        return Self.objects(Self.group(stored, suffix: suffix))
     }
 
     /// A suffix folder's stored names, each object's version names under its hash.

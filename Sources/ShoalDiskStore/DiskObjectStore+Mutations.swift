@@ -109,6 +109,8 @@ final class DataFileWriter: @unchecked Sendable {
     /// The encoded metadata record, once the file is made (the checksum covers it).
     private var record: [UInt8] = []
     private var padding = 0
+    /// Folders made for the temporary file, whose parents the install's flush covers.
+    private var created: [String] = []
     /// Appends start the writeback of what they wrote (a large body).
     private var pushes = false
     /// Where the writeback started so far ends.
@@ -151,7 +153,8 @@ final class DataFileWriter: @unchecked Sendable {
             let name = HashDirectory.FileName(timestamp: self.metadata.timestamp, kind: .data).name
             let fd = self.fd
             self.fd = -1
-            try self.store.install(temporary: self.temporary, fd: fd, as: name, for: self.key, bytes: self.offset)
+            try self.store.install(temporary: self.temporary, fd: fd, as: name, for: self.key, bytes: self.offset,
+                                   created: self.created)
         }
     }
 
@@ -160,6 +163,7 @@ final class DataFileWriter: @unchecked Sendable {
             if self.fd >= 0 {
                 PosixFile.closeFile(self.fd)
                 PosixFile.unlinkFile(self.temporary)
+                self.store.removeIfEmpty(self.created)
                 self.fd = -1
             }
         }
@@ -180,8 +184,7 @@ final class DataFileWriter: @unchecked Sendable {
                                                  checksum: 0)
         guard store.reserve.allows(writing: headerBytes + padding + max(0, metadata.contentLength), under: store.devicePath)
         else { throw ObjectStoreError.io(operation: "fallocate", errno: ENOSPC) }
-        temporary = store.temporaryPath(for: key)
-        fd = try PosixFile.openFile(temporary, flags: O_WRONLY | O_CREAT | O_EXCL)
+        (fd, temporary, created) = try store.createTemporary(in: store.files(key))
         self.record = record
         self.padding = padding
         pushes = large

@@ -41,8 +41,10 @@ public final class DiskObjectStore: ObjectStore {
     var objectsPath: String { devicePath + "/objects" }
     var tmpPath: String { devicePath + "/tmp" }
 
-    /// Opens (creating if needed) the store at `devicePath` and removes temporary files a
-    /// crash left behind. Blocks briefly: call it at start-up, before serving.
+    /// Opens (creating if needed) the store at `devicePath` and empties `tmp/`, where a crash
+    /// may have left the temporary files of pending updates and of builds that made their
+    /// object files there (those in suffix folders go with their next listing). Blocks
+    /// briefly: call it at start-up, before serving.
     /// `directIO` reads bodies of ``directReadBytes`` or more past the page cache where the
     /// file system allows it, and puts the bodies of ``largeBodyBytes`` or more it writes on
     /// a block boundary for that.
@@ -124,19 +126,55 @@ public final class DiskObjectStore: ObjectStore {
         HashDirectory(names: try names(files))
     }
 
-    /// A fresh temporary file path in `<device>/tmp`.
-    func temporaryPath(for key: ObjectKey) -> String {
-        "\(tmpPath)/\(key.hash.hex)-\(String(UInt64.random(in: 0...UInt64.max), radix: 16)).tmp"
+    /// What every temporary file's name starts with. It is made in the folder its object's
+    /// versions live in, so installing it is a rename inside one folder: a rename across
+    /// folders takes the file system's one rename lock, and in a `perf` profile of 4 KiB
+    /// writes every writer queued on it behind one waiting for a busy folder block
+    /// (docs/performance.md). It never parses as a version (``ObjectFiles/split(_:)``).
+    static let temporaryPrefix = ".tmp-"
+
+    /// Made fresh each time a store opens, and part of the names of its temporary files
+    /// (`.tmp-<tag>-<random>`): one with another tag was left behind by a process that is
+    /// gone, and a listing of its folder for its objects removes it
+    /// (``removeAbandonedTemporaries(_:in:)``). After a restart the first replication pass
+    /// lists every suffix folder, so what a crash left does not stay.
+    let temporaryTag = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+
+    /// Creates a new temporary file in the folder of `files`, making the folder (and its
+    /// partition's) when missing, or when a replicator emptying it removed it meanwhile.
+    /// Returns its descriptor, its path and the folders made, whose parents the install's
+    /// flush covers. Blocking.
+    func createTemporary(in files: ObjectFiles) throws(ObjectStoreError) -> (fd: Int32, path: String, created: [String]) {
+        let path = "\(files.directory)/\(Self.temporaryPrefix)\(temporaryTag)-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
+        var created: [String] = []
+        var attempt = 1
+        while true {
+            do {
+                return (try PosixFile.openFile(path, flags: O_WRONLY | O_CREAT | O_EXCL), path, created)
+            } catch {
+                guard case .io(_, ENOENT) = error, attempt < 3 else { throw error }
+                created += try PosixFile.makeDirectories(files.directory)
+                attempt += 1
+            }
+        }
     }
 
-    /// Makes a finished temporary file the version `name` of `key`: the rename into the
-    /// suffix folder (created if needed), one flush that makes the bytes and the new names
-    /// durable together, then the unlinking of what the new file made obsolete. The flush is
-    /// a group commit (``GroupSync``): the file's fdatasync and the directories' fsyncs when
-    /// the writer is alone, a shared flush of the device otherwise. A crash before it ends
-    /// may leave the new name over bytes that never reached the disk; that version was not
-    /// acknowledged, does not decode, and reads quarantine it and answer with the one before,
-    /// which is only unlinked once the new one is durable. Blocking; closes `fd`.
+    /// Removes the folders a write made for its temporary file (``createTemporary(in:)``),
+    /// the deepest first, when the write did not go in and nothing else is in them: a failed
+    /// write leaves no empty partition folder behind. Blocking; best effort.
+    func removeIfEmpty(_ created: [String]) {
+        for path in created.reversed() { _ = PosixFile.removeEmptyDirectory(path) }
+    }
+
+    /// Unlinks the temporary files among `stored` (the names in `directory`) that another
+    /// process made: none of its writes is in flight any more. Blocking; best effort.
+    func removeAbandonedTemporaries(_ stored: [String], in directory: String) {
+        let own = Self.temporaryPrefix + temporaryTag + "-"
+        for name in stored where name.hasPrefix(Self.temporaryPrefix) && !name.hasPrefix(own) {
+            if PosixFile.unlinkFile(directory + "/" + name) { statistics.countAbandonedTemporary() }
+        }
+    }
+
     /// A file of `bytes` or more leaves the page cache once it is durable (Swift's object
     /// server drops what a PUT wrote too): a freshly written large body is seldom read back
     /// at once, and keeping it would push out what is.
@@ -158,28 +196,29 @@ public final class DiskObjectStore: ObjectStore {
     /// gives 95–118 (docs/performance.md).
     static let largeBodyBytes = 1 << 20
 
-    func install(temporary: String, fd: Int32, as name: String, for key: ObjectKey, bytes: Int = 0) throws {
+    /// Makes a finished temporary file the version `name` of `key`: the rename (within its
+    /// folder), one flush that makes the bytes and the new names durable together, then the
+    /// unlinking of what the new file made obsolete. The flush is
+    /// a group commit (``GroupSync``): the file's fdatasync and the directories' fsyncs when
+    /// the writer is alone, a shared flush of the device otherwise. A crash before it ends
+    /// may leave the new name over bytes that never reached the disk; that version was not
+    /// acknowledged, does not decode, and reads quarantine it and answer with the one before,
+    /// which is only unlinked once the new one is durable. `created` names the folders made
+    /// for the temporary file (``createTemporary(in:)``). Blocking; closes `fd`.
+    func install(temporary: String, fd: Int32, as name: String, for key: ObjectKey, bytes: Int = 0,
+                 created: [String] = []) throws {
         let files = files(key)
         let target = files.path(name)
-        var created: [String] = []
         do {
-            // The suffix folder usually exists: it is made only when the rename finds it
-            // missing (a replicator emptying it may remove it again in between: made again).
-            for attempt in 1...3 {
-                do {
-                    try PosixFile.renameFile(temporary, to: target)
-                    break
-                } catch ObjectStoreError.io(_, let code) where code == ENOENT && attempt < 3 {
-                    created += try PosixFile.makeDirectories(files.directory)
-                }
-            }
+            try PosixFile.renameFile(temporary, to: target)
         } catch {
             PosixFile.closeFile(fd)
             PosixFile.unlinkFile(temporary)
+            removeIfEmpty(created)
             throw error
         }
         // One flush covers the bytes and the names: the file's own, the suffix folder (the
-        // rename lives there) and the parent of each folder made here, or one group flush.
+        // rename lives there) and the parent of each folder made for it, or one group flush.
         let directories = Array(Set([files.directory] + created.map(PosixFile.parent(of:))))
         do {
             try durability.sync { [statistics] in
@@ -197,6 +236,7 @@ public final class DiskObjectStore: ObjectStore {
             // (a replication pass may have hashed the suffix with it meanwhile).
             PosixFile.closeFile(fd)
             PosixFile.unlinkFile(target)
+            removeIfEmpty(created)
             invalidateHashes(partition: key.partition, suffix: key.hash.suffix)
             throw error
         }
@@ -217,17 +257,17 @@ public final class DiskObjectStore: ObjectStore {
 
     /// Writes a small header-only file (`.ts` or `.meta`) at `timestamp` and installs it. Blocking.
     func commitSmallFile(kind: DiskFileFormat.Kind, record: [UInt8], timestamp: SwiftTimestamp, for key: ObjectKey) throws {
-        let temporary = temporaryPath(for: key)
-        let fd = try PosixFile.openFile(temporary, flags: O_WRONLY | O_CREAT | O_EXCL)
+        let (fd, temporary, created) = try createTemporary(in: files(key))
         do {
             try PosixFile.write(fd, DiskFileFormat.smallFile(kind: kind, record: record), at: 0)
         } catch {
             PosixFile.closeFile(fd)
             PosixFile.unlinkFile(temporary)
+            removeIfEmpty(created)
             throw error
         }
         let name = HashDirectory.FileName(timestamp: timestamp, kind: kind).name
-        try install(temporary: temporary, fd: fd, as: name, for: key)
+        try install(temporary: temporary, fd: fd, as: name, for: key, created: created)
     }
 
     private static func absolute(_ path: String) -> String {

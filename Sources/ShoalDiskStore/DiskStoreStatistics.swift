@@ -13,6 +13,7 @@ public final class DiskStoreStatistics: Sendable {
         var suffixListings = 0
         var directReads = 0
         var writebackStarts = 0
+        var abandonedTemporaries = 0
     }
 
     private let counters = Mutex(Counters())
@@ -58,6 +59,11 @@ public final class DiskStoreStatistics: Sendable {
     public var writebackStarts: Int { counters.withLock { $0.writebackStarts } }
 
     func countWritebackStart() { counters.withLock { $0.writebackStarts += 1 } }
+
+    /// Temporary files a gone process left in suffix folders, removed so far.
+    public var abandonedTemporaries: Int { counters.withLock { $0.abandonedTemporaries } }
+
+    func countAbandonedTemporary() { counters.withLock { $0.abandonedTemporaries += 1 } }
 
     func countSyncs(_ count: Int) { counters.withLock { $0.syncs += count } }
 

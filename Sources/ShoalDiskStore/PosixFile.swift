@@ -184,8 +184,10 @@ enum PosixFile {
     }
 
     /// Removes a file; a file already gone is fine.
-    static func unlinkFile(_ path: String) {
-        _ = unlink(path)
+    /// Removes a file; false when it was not there (or could not be removed).
+    @discardableResult
+    static func unlinkFile(_ path: String) -> Bool {
+        unlink(path) == 0
     }
 
     /// Removes a directory if it is empty; false when it is not (or is gone already).

@@ -52,7 +52,7 @@ struct DiskObjectStoreTests {
         #expect(!wasPulled, "the body was read before the refusal")
         _ = try await slight.put(key("small"), metadata: metadata(at: ts(3)), body: .bytes([3]), expectedETag: nil)
         #expect(try await tight.head(key("refused")) == .missing)
-        #expect(folder.files(under: "tmp").isEmpty, "no temporary file is left")
+        #expect(folder.temporaryFiles.isEmpty, "no temporary file is left")
         // Tombstones and metadata still go in: they are how space is freed and kept right.
         #expect(try await tight.post(key("before"), metadata: ObjectMetadataUpdate(timestamp: ts(4), userMetadata: ["A": "1"])) == .updated)
         #expect(try await tight.delete(key("before"), timestamp: ts(5)).hadObject)
@@ -116,23 +116,79 @@ struct DiskObjectStoreTests {
         #expect(fresh.statistics.suffixListings >= Set(keys.map { "\($0.partition)/\($0.hash.suffix)" }).count)
     }
 
+    /// A crash mid-write leaves a temporary file beside the object's versions (or, from an
+    /// earlier build, in `tmp/`). Both are invisible; the first goes with the first listing
+    /// of its folder by a later process (the first replication pass lists every folder),
+    /// the second when the store opens.
     @Test func leftoverTemporaryFilesAreIgnoredAndCleaned() async throws {
         let folder = try TemporaryDirectory()
         let first = try DiskObjectStore(devicePath: folder.path)
-        _ = try await first.put(key("kept"), metadata: metadata(at: ts(1)), body: .bytes([7]), expectedETag: nil)
-        // A crash mid-PUT leaves a temporary file; it must be invisible and removed at start.
-        let leftover = folder.path + "/tmp/" + key("half").hash.hex + "-dead.tmp"
-        #expect(FileManager.default.createFile(atPath: leftover, contents: Data(repeating: 0xAB, count: 10_000)))
-        #expect(try await first.head(key("half")) == .missing)
-        #expect(try await first.partitions() == [key("kept").partition])
-        let second = try DiskObjectStore(devicePath: folder.path)
-        #expect(!FileManager.default.fileExists(atPath: leftover))
-        #expect(try await readAll(second.get(key("kept"), range: nil)) == [7])
-        // Junk among an object's files is ignored too.
         let k = key("kept")
+        _ = try await first.put(k, metadata: metadata(at: ts(1)), body: .bytes([7]), expectedETag: nil)
+        let hashes = try await first.hashes(in: k.partition)
+        let abandoned = folder.path + "/objects/\(k.partition)/\(k.hash.suffix)/" + DiskObjectStore.temporaryPrefix
+            + first.temporaryTag + "-dead"
+        let older = folder.path + "/tmp/" + key("half").hash.hex + "-dead.tmp"
+        for file in [abandoned, older] {
+            #expect(FileManager.default.createFile(atPath: file, contents: Data(repeating: 0xAB, count: 10_000)))
+        }
+        #expect(try await first.head(key("half")) == .missing)
+        #expect(try await first.partitions() == [k.partition])
+        #expect(try await first.objects(inPartition: k.partition).map(\.hash) == [k.hash])
+        #expect(FileManager.default.fileExists(atPath: abandoned), "the process whose tag it bears still runs")
+
+        let second = try DiskObjectStore(devicePath: folder.path)
+        #expect(second.temporaryTag != first.temporaryTag)
+        #expect(!FileManager.default.fileExists(atPath: older))
+        #expect(try await second.hashes(in: k.partition) == hashes)
+        #expect(!FileManager.default.fileExists(atPath: abandoned))
+        #expect(second.statistics.abandonedTemporaries == 1)
+        #expect(folder.temporaryFiles.isEmpty)
+        #expect(try await readAll(second.get(k, range: nil)) == [7])
+        // Junk among an object's files is ignored too.
         let junk = storedFile(k, "garbage.data", on: folder.path)
         #expect(FileManager.default.createFile(atPath: junk, contents: Data([1, 2, 3])))
         #expect(try await readAll(second.get(k, range: nil)) == [7])
+    }
+
+    /// A write's temporary file sits in its object's folder from its first write to its
+    /// rename (a rename within one folder); listings meanwhile neither show nor remove it.
+    @Test func aWriteInFlightKeepsItsTemporaryFileBesideTheVersions() async throws {
+        let folder = try TemporaryDirectory()
+        let store = try DiskObjectStore(devicePath: folder.path)
+        let k = key("streaming")
+        let head = bodyBytes(1 << 20, seed: 4), tail = bodyBytes(10, seed: 5)
+        let (pulled, pulling) = AsyncStream<Void>.makeStream()
+        let (gate, opening) = AsyncStream<Void>.makeStream()
+        let pulls = Mutex(0)
+        // The first megabyte fills a write buffer, so it is written before the second pull.
+        let body = ChunkStream {
+            let pull = pulls.withLock { count in
+                count += 1
+                return count
+            }
+            if pull == 1 { return head }
+            guard pull == 2 else { return nil }
+            pulling.yield()
+            for await _ in gate { break }
+            return tail
+        }
+        var meta = metadata(at: ts(1))
+        meta.contentLength = head.count + tail.count
+        let put = Task { try await store.put(k, metadata: meta, body: body, expectedETag: nil) }
+        for await _ in pulled { break }
+
+        let temporaries = folder.temporaryFiles
+        #expect(temporaries.count == 1)
+        #expect(temporaries.first?.hasPrefix("objects/\(k.partition)/\(k.hash.suffix)/.tmp-\(store.temporaryTag)-") == true)
+        #expect(try await store.objects(inPartition: k.partition).isEmpty)
+        #expect(try await store.head(k) == .missing)
+        #expect(folder.temporaryFiles == temporaries, "a listing leaves a running write's file alone")
+        opening.yield()
+        _ = try await put.value
+        #expect(folder.temporaryFiles.isEmpty)
+        #expect(try await readAll(store.get(k, range: nil)) == head + tail)
+        #expect(store.statistics.abandonedTemporaries == 0)
     }
 
     /// A device written in Swift's layout (a folder per object) is flattened when opened,
@@ -366,10 +422,16 @@ struct DiskObjectStoreTests {
             _ = try await store.post(k, metadata: ObjectMetadataUpdate(timestamp: ts(4), userMetadata: ["Kept": "no"]))
         }
         await #expect(throws: refused) { _ = try await store.delete(k, timestamp: ts(5)) }
+        // A first object in a partition of its own leaves no folder either.
+        let alone = try #require((0..<100).lazy.map { key("alone-\($0)") }.first { $0.partition != k.partition })
+        await #expect(throws: refused) {
+            _ = try await store.put(alone, metadata: metadata(at: ts(2)), body: .bytes([9]), expectedETag: nil)
+        }
+        #expect(try await store.partitions() == [k.partition])
         failure.store(0, ordering: .relaxed)
 
         #expect(try storedNames(of: k, on: folder.path) == ["0000000001.00000.data"])
-        #expect(folder.files(under: "tmp").isEmpty)
+        #expect(folder.temporaryFiles.isEmpty)
         let reader = try #require(try await store.get(k, range: nil))
         #expect(reader.metadata.userMetadata == ["Kept": "yes"])
         #expect(try await reader.body.collect(upTo: 1 << 20) == kept)
@@ -429,7 +491,7 @@ struct DiskObjectStoreTests {
         }
         #expect(try await readAll(store.get(k, range: nil)) == [32])
         #expect(folder.objectFiles.count == 1)
-        #expect(folder.files(under: "tmp").isEmpty)
+        #expect(folder.temporaryFiles.isEmpty)
     }
 
     /// Every writer lists the object's files again after its rename, so writers of one

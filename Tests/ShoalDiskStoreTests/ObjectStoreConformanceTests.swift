@@ -48,7 +48,8 @@ struct ObjectStoreConformanceTests {
         }
         #expect(try await store.head(key("m")) == .missing)
         #expect(try await store.objects(inPartition: key("m").partition).isEmpty)
-        if let folder { #expect(folder.files(under: "tmp").isEmpty) }
+        #expect(try await store.partitions().isEmpty, "not even a folder for the object")
+        if let folder { #expect(folder.temporaryFiles.isEmpty) }
         // A failing body stream leaves nothing either.
         struct Broken: Error {}
         let failing = ChunkStream { throw Broken() }
@@ -74,7 +75,7 @@ struct ObjectStoreConformanceTests {
         #expect(stored.timestamp == ts(5) && stored.etag == ETagHasher.hex(of: old))
         #expect(try await store.get(key("t"), range: nil)?.body.collect(upTo: 1 << 20) == old)
         #expect(try await store.hashes(in: key("t").partition) == hashes)
-        if let folder { #expect(folder.files(under: "tmp").isEmpty) }
+        if let folder { #expect(folder.temporaryFiles.isEmpty) }
     }
 
     @Test(arguments: StoreKind.allCases)

@@ -50,6 +50,11 @@ final class TemporaryDirectory: Sendable {
 
     /// The objects' files of the device here (the layout's marker left out).
     var objectFiles: [String] { files(under: "objects").filter { $0 != LayoutMigration.marker } }
+
+    /// Temporary files anywhere on the device here: in `tmp/`, or beside an object's versions.
+    var temporaryFiles: [String] {
+        files().filter { $0.hasPrefix("tmp/") || ($0.split(separator: "/").last ?? "").hasPrefix(DiskObjectStore.temporaryPrefix) }
+    }
 }
 
 let testHasher = PathHasher(prefix: "shoal-test-prefix", suffix: "shoal-test-suffix")

@@ -98,8 +98,10 @@ def test_a_full_device_answers_507_and_writes_go_to_handoffs(four_with_small_dis
     # Nothing partial on the full device: no temporary files, and every .data it has is whole.
     device = mount / "devices" / "d0"
     # Replication keeps trying to push to the full device, so a temporary file may exist for
-    # an instant; none may stay.
-    wait_until("no temporary file left on the full device", lambda: not list((device / "tmp").glob("*")), 30)
+    # an instant; none may stay (in tmp/, or beside an object's versions).
+    def temporaries():
+        return list((device / "tmp").glob("*")) + list((device / "objects").rglob(".tmp-*"))
+    wait_until("no temporary file left on the full device", lambda: not temporaries(), 30)
     bodies = set(acked.values())
     for path in data_files(4).values():
         content = path.read_bytes()
