@@ -127,17 +127,19 @@ public final class DiskObjectStore: ObjectStore {
     }
 
     /// What every temporary file's name starts with. It is made in the folder its object's
-    /// versions live in, so installing it is a rename inside one folder: a rename across
-    /// folders takes the file system's one rename lock, and in a `perf` profile of 4 KiB
-    /// writes every writer queued on it behind one waiting for a busy folder block
-    /// (docs/performance.md). It never parses as a version (``ObjectFiles/split(_:)``).
+    /// versions live in, so installing it is a rename inside one folder. A rename across
+    /// folders takes the file system's one rename lock: in off-CPU stacks under 16 MiB PUTs
+    /// every writer queued on it behind one waiting for a folder block the disk was busy
+    /// writing, and 4 KiB PUTs ran 21 % faster without it (docs/performance.md). It never
+    /// parses as a version (``ObjectFiles/split(_:)``).
     static let temporaryPrefix = ".tmp-"
 
     /// Made fresh each time a store opens, and part of the names of its temporary files
     /// (`.tmp-<tag>-<random>`): one with another tag was left behind by a process that is
     /// gone, and a listing of its folder for its objects removes it
     /// (``removeAbandonedTemporaries(_:in:)``). After a restart the first replication pass
-    /// lists every suffix folder, so what a crash left does not stay.
+    /// lists every suffix folder, so what a crash left does not stay. A device has one
+    /// store open at a time (opening one empties `tmp/` too).
     let temporaryTag = String(UInt64.random(in: 0...UInt64.max), radix: 16)
 
     /// Creates a new temporary file in the folder of `files`, making the folder (and its
@@ -192,19 +194,19 @@ public final class DiskObjectStore: ObjectStore {
     /// each write started at once (its flush at the end then finds little left), at a
     /// block-aligned offset in its file (a version 2 ``DiskFileFormat``) so that reads can
     /// go past the page cache. Written past the cache (`O_DIRECT`, one write in flight per
-    /// file), 16 MiB PUTs reached 80 MB/s where the kernel's own writeback, started early,
-    /// gives 95–118 (docs/performance.md).
+    /// file), 16 MiB PUTs reached 74–85 MB/s where the kernel's own writeback, started
+    /// early, gives 101–106 (docs/performance.md).
     static let largeBodyBytes = 1 << 20
 
     /// Makes a finished temporary file the version `name` of `key`: the rename (within its
     /// folder), one flush that makes the bytes and the new names durable together, then the
-    /// unlinking of what the new file made obsolete. The flush is
-    /// a group commit (``GroupSync``): the file's fdatasync and the directories' fsyncs when
-    /// the writer is alone, a shared flush of the device otherwise. A crash before it ends
-    /// may leave the new name over bytes that never reached the disk; that version was not
-    /// acknowledged, does not decode, and reads quarantine it and answer with the one before,
-    /// which is only unlinked once the new one is durable. `created` names the folders made
-    /// for the temporary file (``createTemporary(in:)``). Blocking; closes `fd`.
+    /// unlinking of what the new file made obsolete. The flush is a group commit
+    /// (``GroupSync``): the file's fdatasync and the directories' fsyncs when the writer is
+    /// alone, a shared flush of the device otherwise. A crash before it ends may leave the
+    /// new name over bytes that never reached the disk; that version was not acknowledged,
+    /// does not decode, and reads quarantine it and answer with the one before, which is
+    /// only unlinked once the new one is durable. `created` names the folders made for the
+    /// temporary file (``createTemporary(in:)``). Blocking; closes `fd`.
     func install(temporary: String, fd: Int32, as name: String, for key: ObjectKey, bytes: Int = 0,
                  created: [String] = []) throws {
         let files = files(key)
