@@ -80,10 +80,7 @@ final class GroupSync: @unchecked Sendable {
     }
 
     /// glibc's `syncfs`, which its headers declare only under `_GNU_SOURCE`.
-    private static let syncfs: (@convention(c) (Int32) -> Int32)? = {
-        guard let process = dlopen(nil, RTLD_NOW), let symbol = dlsym(process, "syncfs") else { return nil }
-        return unsafeBitCast(symbol, to: (@convention(c) (Int32) -> Int32).self)
-    }()
+    private static let syncfs = PosixFile.cFunction(named: "syncfs", as: (@convention(c) (Int32) -> Int32).self)
 
     /// Returns once what this writer wrote is durable: through `own` (0 or an errno) when no
     /// other writer is flushing, otherwise through a group flush that began after this call.

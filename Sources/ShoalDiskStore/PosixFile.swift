@@ -147,14 +147,16 @@ enum PosixFile {
     private static let syncFileRangeWrite: UInt32 = 2
 
     /// glibc's `sync_file_range`, which its headers declare only under `_GNU_SOURCE`.
-    private static let syncFileRange: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32)? = {
-        #if os(Linux)
-        guard let process = dlopen(nil, RTLD_NOW), let symbol = dlsym(process, "sync_file_range") else { return nil }
-        return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32).self)
-        #else
-        return nil
-        #endif
-    }()
+    private static let syncFileRange = cFunction(named: "sync_file_range",
+                                                 as: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32).self)
+
+    /// A function of the C library that its Swift module does not declare (glibc declares
+    /// some only under `_GNU_SOURCE`), looked up by name in the running process; nil where
+    /// the platform has none.
+    static func cFunction<Function>(named name: String, as type: Function.Type) -> Function? {
+        guard let process = dlopen(nil, RTLD_NOW), let symbol = dlsym(process, name) else { return nil }
+        return unsafeBitCast(symbol, to: type)
+    }
 
     static func dataSync(_ fd: Int32) throws(ObjectStoreError) {
         #if canImport(Glibc)
@@ -183,8 +185,8 @@ enum PosixFile {
         guard rename(from, to) == 0 else { throw fail("rename") }
     }
 
-    /// Removes a file; a file already gone is fine.
-    /// Removes a file; false when it was not there (or could not be removed).
+    /// Removes a file; false when it was not there (or could not be removed), which callers
+    /// that only want it gone may ignore.
     @discardableResult
     static func unlinkFile(_ path: String) -> Bool {
         unlink(path) == 0
